@@ -1,0 +1,37 @@
+// Short names for the generated OTLP model (opentelemetry-proto v1.11.0, see Generated/).
+// The generated names spell out the proto package; these are what the rest of the code reads.
+
+package typealias OTLPAnyValue = Opentelemetry_Proto_Common_V1_AnyValue
+package typealias OTLPArrayValue = Opentelemetry_Proto_Common_V1_ArrayValue
+package typealias OTLPKeyValueList = Opentelemetry_Proto_Common_V1_KeyValueList
+package typealias OTLPKeyValue = Opentelemetry_Proto_Common_V1_KeyValue
+package typealias OTLPInstrumentationScope = Opentelemetry_Proto_Common_V1_InstrumentationScope
+package typealias OTLPResource = Opentelemetry_Proto_Resource_V1_Resource
+
+package typealias OTLPResourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans
+package typealias OTLPScopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans
+package typealias OTLPSpan = Opentelemetry_Proto_Trace_V1_Span
+package typealias OTLPStatus = Opentelemetry_Proto_Trace_V1_Status
+
+package typealias OTLPResourceMetrics = Opentelemetry_Proto_Metrics_V1_ResourceMetrics
+package typealias OTLPScopeMetrics = Opentelemetry_Proto_Metrics_V1_ScopeMetrics
+package typealias OTLPMetric = Opentelemetry_Proto_Metrics_V1_Metric
+package typealias OTLPNumberDataPoint = Opentelemetry_Proto_Metrics_V1_NumberDataPoint
+package typealias OTLPHistogramDataPoint = Opentelemetry_Proto_Metrics_V1_HistogramDataPoint
+package typealias OTLPExponentialHistogramDataPoint = Opentelemetry_Proto_Metrics_V1_ExponentialHistogramDataPoint
+package typealias OTLPSummaryDataPoint = Opentelemetry_Proto_Metrics_V1_SummaryDataPoint
+package typealias OTLPExemplar = Opentelemetry_Proto_Metrics_V1_Exemplar
+
+package typealias OTLPResourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs
+package typealias OTLPScopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs
+package typealias OTLPLogRecord = Opentelemetry_Proto_Logs_V1_LogRecord
+
+package typealias OTLPTracesRequest = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+package typealias OTLPTracesResponse = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse
+package typealias OTLPMetricsRequest = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest
+package typealias OTLPMetricsResponse = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse
+package typealias OTLPLogsRequest = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest
+package typealias OTLPLogsResponse = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceResponse
+
+package typealias RPCStatus = Google_Rpc_Status
+package typealias RPCRetryInfo = Google_Rpc_RetryInfo

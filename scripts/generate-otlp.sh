@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Regenerates Sources/Shared/OTLP/Generated from the opentelemetry-proto files.
+#
+#   scripts/generate-otlp.sh [PROTO_DIR]
+#
+# PROTO_DIR defaults to $OTLP_PROTO_DIR, else ../shared/proto (opentelemetry-proto v1.11.0).
+# Needs protoc (Debian: protobuf-compiler); protoc-gen-swift is built from the
+# swift-protobuf version this package depends on, in .build-protoc-gen-swift/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+proto_dir=${1:-${OTLP_PROTO_DIR:-../shared/proto}}
+[ -d "$proto_dir/opentelemetry/proto" ] || { echo "error: no opentelemetry protos under $proto_dir" >&2; exit 2; }
+command -v protoc >/dev/null || { echo "error: protoc not found (apt-get install protobuf-compiler)" >&2; exit 2; }
+
+plugin=${PROTOC_GEN_SWIFT:-}
+if [ -z "$plugin" ]; then
+  swift build -c release --scratch-path .build-protoc-gen-swift --product protoc-gen-swift >&2
+  plugin=.build-protoc-gen-swift/release/protoc-gen-swift
+fi
+
+out=Sources/Shared/OTLP/Generated
+rm -f "$out"/*.pb.swift
+mkdir -p "$out"
+protos=(
+  opentelemetry/proto/common/v1/common.proto
+  opentelemetry/proto/resource/v1/resource.proto
+  opentelemetry/proto/trace/v1/trace.proto
+  opentelemetry/proto/metrics/v1/metrics.proto
+  opentelemetry/proto/logs/v1/logs.proto
+  opentelemetry/proto/collector/trace/v1/trace_service.proto
+  opentelemetry/proto/collector/metrics/v1/metrics_service.proto
+  opentelemetry/proto/collector/logs/v1/logs_service.proto
+)
+# Visibility=Package: only this package's targets use the model (STYLE.md §7).
+protoc --plugin=protoc-gen-swift="$plugin" \
+  --swift_opt=Visibility=Package --swift_opt=FileNaming=PathToUnderscores \
+  --swift_out="$out" -I "$proto_dir" "${protos[@]}"
+protoc --plugin=protoc-gen-swift="$plugin" \
+  --swift_opt=Visibility=Package --swift_opt=FileNaming=PathToUnderscores \
+  --swift_out="$out" -I Sources/Shared/OTLP/Proto google/rpc/status.proto
+echo "generated $(ls "$out" | wc -l) files from $(cat "$proto_dir/VERSION" 2>/dev/null || echo "$proto_dir")" >&2
