@@ -33,9 +33,9 @@ protos=(
 )
 # Visibility=Package: only this package's targets use the model (STYLE.md §7).
 protoc --plugin=protoc-gen-swift="$plugin" \
-  --swift_opt=Visibility=Package --swift_opt=FileNaming=PathToUnderscores \
+  --swift_opt=Visibility=Package --swift_opt=UseAccessLevelOnImports=true --swift_opt=FileNaming=PathToUnderscores \
   --swift_out="$out" -I "$proto_dir" "${protos[@]}"
 protoc --plugin=protoc-gen-swift="$plugin" \
-  --swift_opt=Visibility=Package --swift_opt=FileNaming=PathToUnderscores \
+  --swift_opt=Visibility=Package --swift_opt=UseAccessLevelOnImports=true --swift_opt=FileNaming=PathToUnderscores \
   --swift_out="$out" -I Sources/Shared/OTLP/Proto google/rpc/status.proto
 echo "generated $(ls "$out" | wc -l) files from $(cat "$proto_dir/VERSION" 2>/dev/null || echo "$proto_dir")" >&2
