@@ -1,0 +1,58 @@
+import Foundation
+
+/// Reads `--config` sources, merges them left to right, expands environment references and decodes.
+struct ConfigLoader {
+    var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    struct Loaded: Sendable {
+        var config: CollectorConfig
+        /// Variables referenced but unset (upstream warns: `Configuration references unset environment variable`).
+        var unsetVariables: [String]
+    }
+
+    func load(paths: [String]) throws(ConfigErrors) -> Loaded {
+        guard !paths.isEmpty else { throw ConfigErrors(errors: [ConfigError("at least one config flag must be provided")]) }
+        var merged = ConfigValue.null
+        for path in paths {
+            let text: String
+            do {
+                text = try String(contentsOfFile: Self.filePath(path), encoding: .utf8)
+            } catch {
+                throw ConfigErrors(errors: [ConfigError("cannot read config file \"\(path)\": \(Self.reason(error))")])
+            }
+            do {
+                merged = merged.merged(with: try ConfigValue.parse(yaml: text))
+            } catch {
+                throw ConfigErrors(errors: [ConfigError("\(path): \(error.message)")])
+            }
+        }
+        var expansion = EnvironmentExpansion(environment: environment)
+        do {
+            merged = try expansion.expand(merged)
+        } catch {
+            throw ConfigErrors(errors: [error])
+        }
+        return Loaded(config: try CollectorConfig.decode(merged), unsetVariables: expansion.unsetVariables)
+    }
+
+    /// `file:` URIs and plain paths name files; other schemes are not served.
+    private static func filePath(_ source: String) throws -> String {
+        if source.hasPrefix("file:") { return String(source.dropFirst(5)) }
+        if let colon = source.firstIndex(of: ":"), source[..<colon].allSatisfy({ $0.isLetter }), source[..<colon].count > 1 {
+            throw CocoaError(.fileReadUnsupportedScheme, userInfo: [NSLocalizedDescriptionKey: "unsupported scheme \"\(source[..<colon])\" (only files are served)"])
+        }
+        return source
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let cocoa = error as? CocoaError {
+            switch cocoa.code {
+            case .fileReadNoSuchFile: return "no such file"
+            case .fileReadNoPermission: return "permission denied"
+            case .fileReadUnsupportedScheme: return (cocoa.userInfo[NSLocalizedDescriptionKey] as? String) ?? "unsupported scheme"
+            default: break
+            }
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,93 @@
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Turns a validated config into running components, wired as upstream wires them (reference §9.1):
+/// receivers and exporters get one instance per (id, signal), shared by every pipeline of that signal;
+/// processors get one instance per pipeline; a receiver fans out to every pipeline that lists it, and a
+/// pipeline fans out to all its exporters. Components no pipeline uses are not created.
+struct PipelineGraph {
+    /// Services in start order: processors (each pipeline tail to head), then receivers. ServiceGroup
+    /// shuts down in reverse, so receivers stop first and batches flush into running exporters.
+    private(set) var services: [any Service] = []
+    /// Receivers, to know when all of them listen.
+    private(set) var receiverCount = 0
+
+    struct Context {
+        var logger: Logger
+        var clock: ContinuousClock = ContinuousClock()
+        /// Where the debug exporters write with `use_internal_logger: true` (stdout: users read it there).
+        var exporterOutput: LogOutput = .standardOutput
+        var onReceiverListening: @Sendable (ComponentID, String) async -> Void = { _, _ in }
+    }
+
+    init(config: CollectorConfig, context: Context) throws {
+        var exporterOutputs: [String: LogOutput] = [:]
+        func output(for exporter: DebugExporterConfig) throws -> LogOutput {
+            if exporter.useInternalLogger { return context.exporterOutput }
+            // One stream per path, even when several exporters name it.
+            let path = exporter.outputPaths[0]
+            if let existing = exporterOutputs[path] { return existing }
+            let opened = try LogOutput.open(path)
+            exporterOutputs[path] = opened
+            return opened
+        }
+
+        let traces = try buildSignal(OTLPTracesRequest.self, config: config, context: context, output: output)
+        let metrics = try buildSignal(OTLPMetricsRequest.self, config: config, context: context, output: output)
+        let logs = try buildSignal(OTLPLogsRequest.self, config: config, context: context, output: output)
+
+        for (id, receiverConfig) in config.receivers.sorted(by: { $0.key < $1.key }) {
+            guard case .otlpReceiver(let otlp) = receiverConfig, let http = otlp.http else { continue }
+            var routes: [String: OTLPHTTPReceiver.SignalRoute] = [:]
+            var receiverLogger = context.logger
+            receiverLogger[metadataKey: "otelcol.component.id"] = "\(id)"
+            if let consumer = traces[id] {
+                routes[http.paths[.traces]!] = .make(OTLPTracesRequest.self, consumer: consumer, logger: receiverLogger)
+            }
+            if let consumer = metrics[id] {
+                routes[http.paths[.metrics]!] = .make(OTLPMetricsRequest.self, consumer: consumer, logger: receiverLogger)
+            }
+            if let consumer = logs[id] {
+                routes[http.paths[.logs]!] = .make(OTLPLogsRequest.self, consumer: consumer, logger: receiverLogger)
+            }
+            guard !routes.isEmpty else { continue }
+            let onListening = context.onReceiverListening
+            services.append(OTLPHTTPReceiver(
+                id: id, config: http, routes: routes, logger: context.logger,
+                onListening: { address in await onListening(id, address) }))
+            receiverCount += 1
+        }
+    }
+
+    /// Builds the exporters and processor chains of one signal; returns each receiver's fan-out head.
+    private mutating func buildSignal<P: DebugPrintable>(
+        _ type: P.Type, config: CollectorConfig, context: Context, output: (DebugExporterConfig) throws -> LogOutput
+    ) throws -> [ComponentID: any Consumer<P>] {
+        let pipelines = config.service.pipelines.filter { $0.key.signal == P.signal }.sorted(by: { $0.key < $1.key })
+        var exporters: [ComponentID: any Consumer<P>] = [:]
+        var heads: [ComponentID: [any Consumer<P>]] = [:]
+        for (pipelineID, pipeline) in pipelines {
+            var fanOut: [any Consumer<P>] = []
+            for id in pipeline.exporters {
+                if exporters[id] == nil, case .debug(let exporterConfig)? = config.exporters[id] {
+                    exporters[id] = DebugExporter<P>(id: id, config: exporterConfig, output: try output(exporterConfig))
+                }
+                if let exporter = exporters[id] { fanOut.append(exporter) }
+            }
+            var next: any Consumer<P> = FanOutConsumer(consumers: fanOut)
+            for id in pipeline.processors.reversed() {
+                guard case .batch(let batchConfig)? = config.processors[id] else { continue }
+                var logger = context.logger
+                logger[metadataKey: "otelcol.component.id"] = "\(id)"
+                logger[metadataKey: "otelcol.pipeline.id"] = "\(pipelineID)"
+                let processor = BatchProcessor<P, ContinuousClock>(
+                    id: id, config: batchConfig, next: next, clock: context.clock, logger: logger)
+                services.append(processor)
+                next = processor
+            }
+            for id in pipeline.receivers { heads[id, default: []].append(next) }
+        }
+        return heads.mapValues { $0.count == 1 ? $0[0] : FanOutConsumer(consumers: $0) }
+    }
+}

@@ -1,0 +1,116 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Shared
+
+/// The OTLP/HTTP receiver: one server per receiver id, serving `POST` on the path of each signal that
+/// has a pipeline (reference §1). Checks run in this order, each with its own answer:
+/// path (404) → method (405) → `Content-Type` (415) → `Content-Encoding` (400) → size (413, before
+/// reading past the limit and again after decompression) → decode (400) → pipeline (503/500).
+/// A request without items is answered 200 without calling the pipeline, as upstream does.
+struct OTLPHTTPReceiver: Service {
+    let id: ComponentID
+    let config: OTLPReceiverConfig.HTTPServerConfig
+    let routes: [String: SignalRoute]
+    let logger: Logger
+    /// Called with the bound address once the server listens.
+    let onListening: @Sendable (String) async -> Void
+
+    /// The handler of one signal's path.
+    struct SignalRoute: Sendable {
+        let handle: @Sendable (ByteBuffer, OTLPEncoding) async -> Response
+
+        static func make<P: SignalPayload>(_ type: P.Type, consumer: any Consumer<P>, logger: Logger) -> SignalRoute {
+            SignalRoute { body, encoding in
+                let request: P
+                do {
+                    request = try OTLPCodec.decode(P.self, from: body, encoding: encoding)
+                } catch {
+                    logger.debug("Rejected a malformed request", metadata: ["error": "\(error)"])
+                    return OTLPHTTPResponses.status(.badRequest, code: .invalidArgument, message: "\(error)", encoding: encoding)
+                }
+                guard request.itemCount > 0 else { return OTLPHTTPResponses.success(P.self, encoding: encoding) }
+                do {
+                    try await consumer.consume(request)
+                } catch ConsumerError.permanent(let message) {
+                    return OTLPHTTPResponses.status(.internalServerError, code: .internal, message: message, encoding: encoding)
+                } catch ConsumerError.refused(let message, let retryAfter) {
+                    return OTLPHTTPResponses.status(
+                        .serviceUnavailable, code: .unavailable, message: message, encoding: encoding,
+                        retryAfterSeconds: max(1, retryAfter.components.seconds))
+                } catch {
+                    // Upstream maps any other error to UNAVAILABLE: retryable.
+                    return OTLPHTTPResponses.status(
+                        .serviceUnavailable, code: .unavailable, message: "\(error)", encoding: encoding, retryAfterSeconds: 1)
+                }
+                return OTLPHTTPResponses.success(P.self, encoding: encoding)
+            }
+        }
+    }
+
+    func run() async throws {
+        let responder = Responder(routes: routes, maxBodySize: config.maxRequestBodySize)
+        var serverLogger = logger
+        serverLogger.logLevel = .warning  // Hummingbird's own lines are not in upstream's shape
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(config.endpoint.host, port: config.endpoint.port), serverName: nil),
+            onServerRunning: { channel in
+                let bound = channel.localAddress.map { address -> String in
+                    let host = address.ipAddress ?? config.endpoint.host
+                    let port = address.port ?? config.endpoint.port
+                    return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+                } ?? config.endpoint.description
+                logger.info("Starting HTTP server", metadata: ["endpoint": "\(bound)", "kind": "receiver", "name": "\(id)"])
+                await onListening(bound)
+            },
+            logger: serverLogger
+        )
+        try await app.run()
+    }
+
+    /// The request pipeline in front of the signal handlers.
+    struct Responder: HTTPResponder {
+        typealias Context = BasicRequestContext
+        let routes: [String: SignalRoute]
+        let maxBodySize: Int
+
+        func respond(to request: Request, context: Context) async throws -> Response {
+            guard let route = routes[request.uri.path] else { return OTLPHTTPResponses.notFound }
+            guard request.method == .post else { return OTLPHTTPResponses.methodNotAllowed }
+            guard let encoding = OTLPEncoding(contentType: request.headers[.contentType]) else {
+                return OTLPHTTPResponses.unsupportedMediaType
+            }
+            let encodingHeader = request.headers[.contentEncoding]
+            guard let contentEncoding = ContentEncoding(header: encodingHeader) else {
+                return OTLPHTTPResponses.status(
+                    .badRequest, code: .invalidArgument, message: "unsupported Content-Encoding: \(encodingHeader ?? "")",
+                    encoding: encoding)
+            }
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
+                return OTLPHTTPResponses.tooLarge(limit: maxBodySize, encoding: encoding)
+            }
+            var raw: ByteBuffer
+            do {
+                raw = try await request.body.collect(upTo: maxBodySize)
+            } catch is NIOTooManyBytesError {
+                return OTLPHTTPResponses.tooLarge(limit: maxBodySize, encoding: encoding)
+            } catch {
+                return OTLPHTTPResponses.status(
+                    .badRequest, code: .invalidArgument, message: "failed to read request body: \(error)", encoding: encoding)
+            }
+            let body: ByteBuffer
+            do {
+                body = try contentEncoding.decode(raw, limit: maxBodySize)
+            } catch .tooLarge {
+                return OTLPHTTPResponses.tooLarge(limit: maxBodySize, encoding: encoding)
+            } catch {
+                return OTLPHTTPResponses.status(.badRequest, code: .invalidArgument, message: error.description, encoding: encoding)
+            }
+            raw = ByteBuffer()
+            return await route.handle(body, encoding)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Shared
+
+/// The receiver's answers, with upstream's bodies (reference §1.7–1.8) and our documented deviations:
+/// 413 for oversize bodies (the OTLP spec's code) and `Retry-After` on every 503.
+enum OTLPHTTPResponses {
+    /// `404 page not found\n`, Go's default text.
+    static let notFound = plain(.notFound, "404 page not found\n", contentType: "text/plain; charset=utf-8")
+    static let methodNotAllowed = plain(.methodNotAllowed, "405 method not allowed, supported: [POST]")
+    static let unsupportedMediaType = plain(
+        .unsupportedMediaType, "415 unsupported media type, supported: [application/json, application/x-protobuf]")
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String, contentType: String = "text/plain") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A `google.rpc.Status` body in the request's encoding; `Retry-After` when `retryAfterSeconds` is set.
+    static func status(
+        _ httpStatus: HTTPResponse.Status, code: RPCCode, message: String, encoding: OTLPEncoding, retryAfterSeconds: Int64? = nil
+    ) -> Response {
+        let status = RPCStatus(code: code, message: message, retryAfterSeconds: retryAfterSeconds)
+        var headers: HTTPFields = [.contentType: encoding.contentType]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        guard let body = try? OTLPCodec.encode(status, as: encoding) else { return marshalFailure }
+        return Response(status: httpStatus, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// Upstream's fixed fallback when an error body cannot be encoded.
+    static let marshalFailure = Response(
+        status: .internalServerError, headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(string: #"{"code": 13, "message": "failed to marshal error message"}"#)))
+
+    static func success<M: OTLPRequest>(_ type: M.Type, encoding: OTLPEncoding) -> Response {
+        guard let body = try? OTLPCodec.encode(M.successResponse, as: encoding) else { return marshalFailure }
+        return Response(status: .ok, headers: [.contentType: encoding.contentType], body: .init(byteBuffer: body))
+    }
+
+    static func tooLarge(limit: Int, encoding: OTLPEncoding) -> Response {
+        status(.contentTooLarge, code: .invalidArgument,
+               message: "request body too large: over max_request_body_size (\(limit) bytes)", encoding: encoding)
+    }
+}

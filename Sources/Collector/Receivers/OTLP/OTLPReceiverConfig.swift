@@ -1,0 +1,100 @@
+import Foundation
+import Shared
+
+/// `receivers: otlp:` — upstream keys and defaults (reference §1.1–1.2).
+struct OTLPReceiverConfig: Sendable, Equatable {
+    /// `protocols.http`; present (even empty or null) means enabled.
+    var http: HTTPServerConfig?
+
+    struct HTTPServerConfig: Sendable, Equatable {
+        /// `endpoint`, default `localhost:4318` (upstream's since v0.104.0; containers need `0.0.0.0:4318`).
+        var endpoint = Endpoint(host: "localhost", port: 4318)
+        /// `max_request_body_size`, default 20 MiB; `<= 0` means the default. Applied to the raw body and
+        /// again after decompression; over it → 413.
+        var maxRequestBodySize = 20 * 1024 * 1024
+        /// `traces_url_path`, `metrics_url_path`, `logs_url_path`.
+        var paths: [Signal: String] = Dictionary(uniqueKeysWithValues: Signal.allCases.map { ($0, $0.defaultPath) })
+    }
+
+    static func decode(_ reader: inout ConfigReader) -> OTLPReceiverConfig {
+        var config = OTLPReceiverConfig()
+        var protocols = reader.child("protocols")
+        if protocols.keys.isEmpty {
+            reader.fail(nil, "must specify at least one protocol when using the OTLP receiver")
+        }
+        if protocols.keys.contains("grpc") {
+            _ = protocols.raw("grpc")
+            protocols.fail("grpc", "OTLP/gRPC is not served by this collector yet; use protocols.http (OTLP/HTTP, port 4318)")
+        }
+        if protocols.keys.contains("http") {
+            var http = protocols.child("http")
+            config.http = decodeHTTP(&http)
+            protocols.absorb(http)
+        }
+        reader.absorb(protocols)
+        return config
+    }
+
+    private static func decodeHTTP(_ reader: inout ConfigReader) -> HTTPServerConfig {
+        var config = HTTPServerConfig()
+        if let text = reader.string("endpoint") {
+            if let endpoint = Endpoint(parsing: text) {
+                config.endpoint = endpoint
+            } else {
+                reader.fail("endpoint", "invalid endpoint \"\(text)\": want host:port")
+            }
+        }
+        if let size = reader.int("max_request_body_size"), size > 0 { config.maxRequestBodySize = size }
+        for signal in Signal.allCases {
+            let key = "\(signal.rawValue)_url_path"
+            guard let text = reader.string(key) else { continue }
+            if let path = urlPath(text) {
+                config.paths[signal] = path
+            } else {
+                reader.fail(key, "invalid HTTP URL path set for signal: \"\(text)\"")
+            }
+        }
+        for key in ["tls", "cors", "auth", "include_metadata", "compression_algorithms", "response_headers", "middlewares",
+                    "read_timeout", "read_header_timeout", "write_timeout", "idle_timeout", "keep_alives_enabled", "transport"]
+        where reader.keys.contains(key) {
+            _ = reader.raw(key)
+            reader.fail(key, "is not served by this collector yet")
+        }
+        return config
+    }
+
+    /// Upstream keeps only the path of a URL and adds a leading `/` when missing.
+    private static func urlPath(_ text: String) -> String? {
+        var path = Substring(text)
+        if let scheme = path.range(of: "://") {
+            let afterHost = path[scheme.upperBound...]
+            path = afterHost.firstIndex(of: "/").map { afterHost[$0...] } ?? "/"
+        } else if path.hasPrefix(":") {
+            return nil
+        }
+        if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
+        return path.hasPrefix("/") ? String(path) : "/" + path
+    }
+}
+
+/// `host:port` as upstream's endpoints are written (`[::1]:4318` for IPv6; an empty host means all interfaces).
+struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+    var host: String
+    var port: Int
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
