@@ -1,0 +1,169 @@
+import Synchronization
+
+/// A bounded queue in front of an exporter, after swift-otel's batch processor, changed for a batch job:
+/// when the queue is full the producer waits (`waitForCapacity`) instead of dropping, so memory stays
+/// bounded and nothing is lost while the collector is slow. Items go out in batches of
+/// `maxExportBatchSize`, as soon as a batch is full or every `scheduleDelay`, one export at a time.
+final class BatchQueue<Item: Sendable>: Sendable {
+    let settings: BatchSettings
+    let counters: ExportCounters
+    private let exporter: any BatchExporter<Item>
+    private let state: Mutex<State>
+
+    private struct State {
+        var items: [Item] = []
+        var wakeup: CheckedContinuation<Void, Never>?
+        var wakePending = false
+        var timerFired = false
+        var capacityWaiters: [CheckedContinuation<Void, Never>] = []
+        var flushDeadline: ContinuousClock.Instant?
+        var finished = false
+    }
+
+    init(settings: BatchSettings, exporter: any BatchExporter<Item>, counters: ExportCounters = ExportCounters()) {
+        self.settings = settings
+        self.exporter = exporter
+        self.counters = counters
+        self.state = Mutex(State())
+    }
+
+    // MARK: - Producer side
+
+    /// Enqueues an item without waiting; the queue may pass its bound by what one record produces,
+    /// until the producer calls `waitForCapacity()`. After shutdown, items are counted as dropped.
+    func append(_ item: Item) {
+        counters.produced(1)
+        let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.finished else { return (false, nil) }
+            state.items.append(item)
+            guard state.items.count == settings.maxExportBatchSize else { return (true, nil) }
+            return (true, Self.takeWakeup(&state))
+        }
+        if !accepted { counters.dropped(1) }
+        wake?.resume()
+    }
+
+    /// Returns once the queue is below `maxQueueSize` (immediately in the common case).
+    func waitForCapacity() async {
+        let full = state.withLock { !$0.finished && $0.items.count >= settings.maxQueueSize }
+        guard full else { return }
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                guard !state.finished, state.items.count >= settings.maxQueueSize else { return true }
+                state.capacityWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Items waiting to be exported.
+    var pendingCount: Int { state.withLock { $0.items.count } }
+
+    /// True once the queue has drained after `shutdown(deadline:)`.
+    var isFinished: Bool { state.withLock { $0.finished } }
+
+    // MARK: - Export loop
+
+    /// Exports until `shutdown(deadline:)` has been called and the queue is drained (or the deadline
+    /// passed, dropping and counting the rest). Runs the schedule-delay timer as a child task.
+    func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: settings.scheduleDelay)
+                    let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        state.timerFired = true
+                        return Self.takeWakeup(&state)
+                    }
+                    wake?.resume()
+                }
+            }
+            await exportLoop()
+            group.cancelAll()
+        }
+    }
+
+    /// Stops accepting items and drains the queue before `deadline`; `run()` returns when done.
+    func shutdown(deadline: ContinuousClock.Instant) {
+        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.flushDeadline = deadline
+            return Self.takeWakeup(&state)
+        }
+        wake?.resume()
+    }
+
+    private func exportLoop() async {
+        while true {
+            await waitForWork()
+            while let next = nextBatch() {
+                let (batch, deadline) = next
+                let result = await exporter.export(batch, deadline: deadline)
+                counters.exported(result.exported)
+                counters.dropped(result.dropped + max(0, batch.count - result.exported - result.dropped))
+            }
+            let done = state.withLock { state -> [CheckedContinuation<Void, Never>]? in
+                guard let flushDeadline = state.flushDeadline else { return nil }
+                if !state.items.isEmpty, ContinuousClock.now < flushDeadline { return nil }
+                // Past the flush deadline: what is left cannot be delivered in time.
+                counters.dropped(state.items.count)
+                state.items.removeAll()
+                state.finished = true
+                defer { state.capacityWaiters.removeAll() }
+                return state.capacityWaiters
+            }
+            if let done {
+                done.forEach { $0.resume() }
+                return
+            }
+        }
+    }
+
+    /// The next batch to export: full batches always; partial ones after the timer fired or while flushing.
+    private func nextBatch() -> ([Item], ContinuousClock.Instant)? {
+        let (batch, waiters, deadline) = state.withLock { state -> ([Item], [CheckedContinuation<Void, Never>], ContinuousClock.Instant)? in
+            let flushing = state.flushDeadline != nil
+            if let flushDeadline = state.flushDeadline, ContinuousClock.now >= flushDeadline { return nil }
+            guard !state.items.isEmpty, state.items.count >= settings.maxExportBatchSize || state.timerFired || flushing else {
+                state.timerFired = false
+                return nil
+            }
+            let count = min(settings.maxExportBatchSize, state.items.count)
+            let batch = Array(state.items.prefix(count))
+            state.items.removeFirst(count)
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            if state.items.count < settings.maxQueueSize {
+                waiters = state.capacityWaiters
+                state.capacityWaiters.removeAll()
+            }
+            var deadline = ContinuousClock.now.advanced(by: settings.exportTimeout == .zero ? .seconds(3600) : settings.exportTimeout)
+            if let flushDeadline = state.flushDeadline { deadline = min(deadline, flushDeadline) }
+            return (batch, waiters, deadline)
+        } ?? ([], [], ContinuousClock.now)
+        waiters.forEach { $0.resume() }
+        return batch.isEmpty ? nil : (batch, deadline)
+    }
+
+    private func waitForWork() async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.wakePending || state.flushDeadline != nil || state.items.count >= settings.maxExportBatchSize {
+                    state.wakePending = false
+                    return true
+                }
+                state.wakeup = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private static func takeWakeup(_ state: inout State) -> CheckedContinuation<Void, Never>? {
+        guard let wakeup = state.wakeup else {
+            state.wakePending = true
+            return nil
+        }
+        state.wakeup = nil
+        return wakeup
+    }
+}

@@ -1,0 +1,196 @@
+import AsyncHTTPClient
+import Logging
+import Shared
+import Synchronization
+import Tracing
+
+/// Spans, metrics and log records from the job to the collector: the tracer, the metrics recorder and the
+/// loggers the job uses, the batch queues behind them and the HTTP client they share.
+///
+/// Lifecycle: `withRunning { … }` runs the export loops around the job; `finish(deadline:)` exports the
+/// last metrics and drains both queues within the deadline; log records logged after that (the summary)
+/// are sent by `exportLateLogs(deadline:)`.
+final class TelemetryPipeline: Sendable {
+    let configuration: TelemetryConfiguration
+    let resource: TelemetryResource
+    let tracer: OTLPTracer
+    let metrics: MetricsRecorder
+    let spanQueue: BatchQueue<OTLPSpan>
+    let logQueue: BatchQueue<OTLPLogRecord>
+    let metricCounters = ExportCounters()
+    /// Logs that go to stdout and the collector.
+    let logger: Logger
+    /// Logs about the exporter itself: stdout only, so export problems do not feed the export.
+    let internalLogger: Logger
+    let connection: ConnectionMonitor
+    private let client: HTTPClient?
+    private let tracesHTTP: OTLPHTTPExporter<OTLPTracesRequest>?
+    private let metricsHTTP: OTLPHTTPExporter<OTLPMetricsRequest>?
+    private let logsHTTP: OTLPHTTPExporter<OTLPLogsRequest>?
+    private let logRouter: LogRouter
+    private let finished = Mutex(false)
+
+    init(configuration: TelemetryConfiguration, retry: RetryPolicy = RetryPolicy(), writer: OutputStreamWriter, startNanos: UInt64) {
+        self.configuration = configuration
+        let resource = TelemetryResource(attributes: configuration.resourceAttributes)
+        self.resource = resource
+        self.metrics = MetricsRecorder(startNanos: startNanos)
+        let internalLogger = Logger(label: "runner.exporter") { _ in JSONLogHandler(writer: writer) }
+        self.internalLogger = internalLogger
+        let endpoint = configuration.endpointDescription
+        let connection = ConnectionMonitor { _ in
+            internalLogger.info("Connected to OTLP collector", metadata: ["endpoint": .string(endpoint)])
+        }
+        self.connection = connection
+
+        var client: HTTPClient?
+        if configuration.isEnabled {
+            var clientConfiguration = HTTPClient.Configuration()
+            clientConfiguration.tracing.tracer = nil  // the exporter's own requests are not traced
+            clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4
+            client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        }
+        self.client = client
+        func http<P: SignalPayload>(_ config: OTLPExporterConfiguration?, _ rejected: @escaping @Sendable (P.Response) -> Int64) -> OTLPHTTPExporter<P>? {
+            guard let client, let config else { return nil }
+            return OTLPHTTPExporter<P>(
+                client: client, configuration: config, retry: retry, logger: internalLogger, connection: connection, rejectedItems: rejected)
+        }
+        let tracesHTTP: OTLPHTTPExporter<OTLPTracesRequest>? = http(configuration.traces) { $0.partialSuccess.rejectedSpans }
+        let logsHTTP: OTLPHTTPExporter<OTLPLogsRequest>? = http(configuration.logs) { $0.partialSuccess.rejectedLogRecords }
+        self.tracesHTTP = tracesHTTP
+        self.logsHTTP = logsHTTP
+        metricsHTTP = http(configuration.metrics) { $0.partialSuccess.rejectedDataPoints }
+
+        let spanExporter: any BatchExporter<OTLPSpan> =
+            tracesHTTP.map { SpanBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<OTLPSpan>()
+        let logExporter: any BatchExporter<OTLPLogRecord> =
+            logsHTTP.map { LogBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<OTLPLogRecord>()
+        let spanQueue = BatchQueue(settings: configuration.spanBatch, exporter: spanExporter)
+        let logQueue = BatchQueue(settings: configuration.logBatch, exporter: logExporter)
+        self.spanQueue = spanQueue
+        self.logQueue = logQueue
+        tracer = OTLPTracer(sink: tracesHTTP == nil ? NoSpanSink() : spanQueue)
+        let router = LogRouter(queue: logsHTTP == nil ? nil : logQueue)
+        logRouter = router
+        logger = Logger(label: "runner") { _ in JSONLogHandler(writer: writer, sink: router) }
+    }
+
+    /// Whether any signal is exported.
+    var isExporting: Bool { client != nil }
+
+    /// Asks the collector once whether it is there (an empty traces request); `Connected to OTLP collector`
+    /// is logged on the first answer, whenever it comes.
+    func probe(timeout: Duration) async -> Bool {
+        guard let tracesHTTP else { return false }
+        return await tracesHTTP.probe(timeout: timeout)
+    }
+
+    /// Runs the export loops (queues and the periodic metric reader) while `body` runs.
+    func withRunning<T: Sendable>(_ body: () async -> T) async -> T {
+        await withTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { await self.spanQueue.run() }
+            group.addTask { await self.logQueue.run() }
+            group.addTask { await self.periodicMetrics() }
+            let result = await body()
+            // Whatever path the body took, the loops end: finish (idempotent) with the default deadline.
+            await finish(deadline: ContinuousClock.now.advanced(by: configuration.spanBatch.exportTimeout))
+            await group.waitForAll()
+            return result
+        }
+    }
+
+    /// Slows the job while a queue is full.
+    func waitForCapacity() async {
+        await spanQueue.waitForCapacity()
+        await logQueue.waitForCapacity()
+    }
+
+    /// Exports the final metrics and drains the queues before `deadline`; later calls do nothing.
+    func finish(deadline: ContinuousClock.Instant) async {
+        let first = finished.withLock { state in
+            defer { state = true }
+            return !state
+        }
+        guard first else { return }
+        logRouter.divert()
+        spanQueue.shutdown(deadline: deadline)
+        logQueue.shutdown(deadline: deadline)
+        await exportMetrics(deadline: deadline)
+        while spanQueue.pendingCount > 0 || logQueue.pendingCount > 0 || !spanQueue.isFinished || !logQueue.isFinished {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Sends log records logged after `finish` (the summary) in one request.
+    func exportLateLogs(deadline: ContinuousClock.Instant) async {
+        let records = logRouter.takeDiverted()
+        guard !records.isEmpty, let logsHTTP else { return }
+        logQueue.counters.produced(records.count)
+        let result = await LogBatchExporter(resource: resource, http: logsHTTP).export(records, deadline: deadline)
+        logQueue.counters.exported(result.exported)
+        logQueue.counters.dropped(records.count - result.exported)
+    }
+
+    /// Closes the HTTP client.
+    func shutdown() async {
+        try? await client?.shutdown()
+    }
+
+    // MARK: - Metrics
+
+    private func periodicMetrics() async {
+        while !finished.withLock({ $0 }) {
+            let wakeUp = ContinuousClock.now.advanced(by: configuration.metricExportInterval)
+            while ContinuousClock.now < wakeUp, !finished.withLock({ $0 }) {
+                try? await Task.sleep(for: min(.milliseconds(100), ContinuousClock.now.duration(to: wakeUp)))
+            }
+            guard !finished.withLock({ $0 }) else { return }
+            await exportMetrics(deadline: ContinuousClock.now.advanced(by: configuration.metricExportTimeout))
+        }
+    }
+
+    private func exportMetrics(deadline: ContinuousClock.Instant) async {
+        guard let metricsHTTP else { return }
+        let request = metrics.snapshot(nowNanos: DefaultTracerClock.now.nanosecondsSinceEpoch, resource: resource)
+        let points = request.itemCount
+        metricCounters.produced(points)
+        let result = await metricsHTTP.export(request, itemCount: points, deadline: deadline)
+        metricCounters.exported(result.exported)
+        metricCounters.dropped(points - result.exported)
+    }
+}
+
+/// Sends log records to the queue until `divert()`, then keeps them for one last export.
+final class LogRouter: LogRecordSink {
+    private let queue: BatchQueue<OTLPLogRecord>?
+    private let diverted = Mutex<[OTLPLogRecord]?>(nil)
+
+    init(queue: BatchQueue<OTLPLogRecord>?) {
+        self.queue = queue
+    }
+
+    func consume(_ record: OTLPLogRecord) {
+        guard let queue else { return }
+        let kept = diverted.withLock { records -> Bool in
+            guard records != nil else { return false }
+            records!.append(record)
+            return true
+        }
+        if !kept { queue.append(record) }
+    }
+
+    func divert() { diverted.withLock { if $0 == nil { $0 = [] } } }
+
+    func takeDiverted() -> [OTLPLogRecord] {
+        diverted.withLock { records in
+            defer { records = [] }
+            return records ?? []
+        }
+    }
+}
+
+/// Spans of a switched-off trace signal go nowhere.
+struct NoSpanSink: SpanSink {
+    func consume(_ span: OTLPSpan) {}
+}
