@@ -51,15 +51,29 @@ struct ConsoleLogHandler: LogHandler {
 /// goes out in one `write(2)` loop under a lock, so concurrent writers never interleave inside an
 /// entry and nothing sits in a user-space buffer when the process is killed.
 final class LogOutput: Sendable {
-    private let descriptor: Mutex<Int32>
+    private enum Sink {
+        case descriptor(Int32)
+        /// Kept in memory (tests read it back with `captured`).
+        case memory(String)
+    }
+
+    private let sink: Mutex<Sink>
     let name: String
 
-    static let standardOutput = LogOutput(descriptor: STDOUT_FILENO, name: "stdout")
-    static let standardError = LogOutput(descriptor: STDERR_FILENO, name: "stderr")
+    static let standardOutput = LogOutput(sink: .descriptor(STDOUT_FILENO), name: "stdout")
+    static let standardError = LogOutput(sink: .descriptor(STDERR_FILENO), name: "stderr")
 
-    private init(descriptor: Int32, name: String) {
-        self.descriptor = Mutex(descriptor)
+    private init(sink: Sink, name: String) {
+        self.sink = Mutex(sink)
         self.name = name
+    }
+
+    /// An in-memory output, for tests.
+    static func memory() -> LogOutput { LogOutput(sink: .memory(""), name: "memory") }
+
+    /// What an in-memory output holds (empty for the others).
+    var captured: String {
+        sink.withLock { if case .memory(let text) = $0 { text } else { "" } }
     }
 
     /// `stdout`, `stderr`, or a file opened for appending (created when missing).
@@ -72,22 +86,27 @@ final class LogOutput: Sendable {
             guard fd >= 0 else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot open \(path): \(String(cString: strerror(errno)))"])
             }
-            return LogOutput(descriptor: fd, name: path)
+            return LogOutput(sink: .descriptor(fd), name: path)
         }
     }
 
     func write(_ text: String) {
         var text = text
-        descriptor.withLock { fd in
-            text.withUTF8 { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return  // a closed pipe or full disk: nothing sensible left to do with this entry
+        sink.withLock { sink in
+            switch sink {
+            case .memory(let existing):
+                sink = .memory(existing + text)
+            case .descriptor(let fd):
+                text.withUTF8 { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                        if written < 0 {
+                            if errno == EINTR { continue }
+                            return  // a closed pipe or full disk: nothing sensible left to do with this entry
+                        }
+                        offset += written
                     }
-                    offset += written
                 }
             }
         }

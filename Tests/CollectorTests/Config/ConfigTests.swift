@@ -1,0 +1,242 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Collector
+
+@Suite("Configuration")
+struct ConfigTests {
+    private func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigErrors) -> CollectorConfig {
+        try load([yaml], environment: environment).config
+    }
+
+    private func load(_ yamls: [String], environment: [String: String] = [:]) throws(ConfigErrors) -> ConfigLoader.Loaded {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("collector-config-\(UUID())")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var paths: [String] = []
+        for (index, yaml) in yamls.enumerated() {
+            let path = directory.appendingPathComponent("c\(index).yaml").path
+            FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
+            paths.append(path)
+        }
+        return try ConfigLoader(environment: environment).load(paths: paths)
+    }
+
+    private func messages(_ yaml: String...) -> [String] {
+        do {
+            _ = try load(yaml)
+            return []
+        } catch {
+            return error.errors.map(\.description)
+        }
+    }
+
+    static let minimal = """
+        receivers:
+          otlp:
+            protocols:
+              http:
+        exporters:
+          debug:
+        service:
+          pipelines:
+            traces:
+              receivers: [otlp]
+              exporters: [debug]
+        """
+
+    @Test("the repository's collector.yaml is valid and says what the lab expects")
+    func repositoryConfig() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let config = try ConfigLoader(environment: [:]).load(paths: [root.appendingPathComponent("collector.yaml").path]).config
+        #expect(Set(config.service.pipelines.keys.map(\.description)) == ["traces", "metrics", "logs"])
+        guard case .otlpReceiver(let otlp)? = config.receivers[ComponentID(type: "otlp")] else {
+            Issue.record("no otlp receiver")
+            return
+        }
+        #expect(otlp.http?.endpoint == Endpoint(host: "0.0.0.0", port: 4318))
+        guard case .debug(let logging)? = config.exporters[ComponentID(type: "logging")] else {
+            Issue.record("no logging exporter")
+            return
+        }
+        #expect(logging.deprecatedAlias)
+        #expect(logging.verbosity == .detailed)  // loglevel: debug
+    }
+
+    @Test("defaults are upstream's")
+    func defaults() throws {
+        let config = try load(Self.minimal + "\nprocessors:\n  batch:\n")
+        guard case .otlpReceiver(let otlp)? = config.receivers[ComponentID(type: "otlp")], let http = otlp.http else {
+            Issue.record("no http")
+            return
+        }
+        #expect(http.endpoint == Endpoint(host: "localhost", port: 4318))
+        #expect(http.maxRequestBodySize == 20 * 1024 * 1024)
+        #expect(http.paths[.traces] == "/v1/traces")
+        guard case .batch(let batch)? = config.processors[ComponentID(type: "batch")] else {
+            Issue.record("no batch")
+            return
+        }
+        #expect(batch == BatchConfig(timeout: .milliseconds(200), sendBatchSize: 8192, sendBatchMaxSize: 0))
+        guard case .debug(let debug)? = config.exporters[ComponentID(type: "debug")] else {
+            Issue.record("no debug")
+            return
+        }
+        #expect(debug.verbosity == .basic)
+        #expect(debug.samplingInitial == 2)
+        #expect(debug.samplingThereafter == 1)
+    }
+
+    @Test("invalid configurations name the key path", arguments: [
+        ("processors:\n  batch:\n    sendbatchsize: 10\n", "processors::batch: has invalid keys: sendbatchsize"),
+        ("processors:\n  batch:\n    timeout: soon\n", "processors::batch::timeout: cannot parse \"soon\" as a duration (e.g. 200ms, 5s, 1m30s)"),
+        ("processors:\n  batch:\n    send_batch_size: 100\n    send_batch_max_size: 10\n",
+         "processors::batch: send_batch_max_size must be greater or equal to send_batch_size"),
+        ("processors:\n  foo:\n", "processors: unknown type: \"foo\" for id: \"foo\" (valid values: [batch])"),
+        ("exporters:\n  debug/x:\n    verbosity: loud\n", "exporters::debug/x::verbosity: unknown verbosity level \"loud\""),
+        ("exporters:\n  debug/x:\n    output_paths: [stdout]\n", "exporters::debug/x: output_paths is not supported when use_internal_logger is true"),
+        ("exporters:\n  logging/x:\n    loglevel: info\n    verbosity: basic\n",
+         "exporters::logging/x: 'loglevel' and 'verbosity' are incompatible. Use only 'verbosity' instead"),
+        ("receivers:\n  otlp/2:\n    protocols:\n      grpc:\n",
+         "receivers::otlp/2::protocols::grpc: OTLP/gRPC is not served by this collector yet; use protocols.http (OTLP/HTTP, port 4318)"),
+        ("receivers:\n  otlp/3:\n    protocols:\n      htttp:\n", "receivers::otlp/3::protocols: has invalid keys: htttp"),
+        ("receivers:\n  otlp/4:\n", "receivers::otlp/4: must specify at least one protocol when using the OTLP receiver"),
+        ("receivers:\n  otlp/5:\n    protocols:\n      http:\n        endpoint: nowhere\n",
+         "receivers::otlp/5::protocols::http::endpoint: invalid endpoint \"nowhere\": want host:port"),
+        ("service:\n  telemetry:\n    logs:\n      level: loud\n", "service::telemetry::logs::level: unrecognized level: \"loud\""),
+        ("service:\n  telemetry:\n    unknown: 1\n", "service::telemetry: has invalid keys: unknown"),
+        ("extensions:\n  health_check:\n", "extensions: unknown type: \"health_check\" for id: \"health_check\" (valid values: [])"),
+    ])
+    func invalid(_ addition: String, _ expected: String) {
+        let all = messages(Self.minimal, addition)
+        #expect(all.contains(expected), "\(all)")
+    }
+
+    @Test("pipeline references are checked with upstream's wording")
+    func references() {
+        let yaml = """
+            receivers:
+              otlp:
+                protocols:
+                  http:
+            processors:
+              batch:
+            exporters:
+              debug:
+            service:
+              extensions: [health_check]
+              pipelines:
+                traces:
+                  receivers: [otlp/2]
+                  processors: [batch, batch, nope]
+                  exporters: [debug]
+                logs:
+                  receivers: [otlp]
+                  exporters: []
+                spans:
+                  receivers: [otlp]
+                  exporters: [debug]
+            """
+        let all = messages(yaml)
+        #expect(all.contains("service::pipelines::spans: unknown pipeline signal: \"spans\""))
+        let fixed = messages(yaml.replacingOccurrences(of: "    spans:\n      receivers: [otlp]\n      exporters: [debug]", with: ""))
+        #expect(fixed.contains("service::extensions: references extension \"health_check\" which is not configured"))
+        #expect(fixed.contains("service::pipelines::traces: references receiver \"otlp/2\" which is not configured"))
+        #expect(fixed.contains("service::pipelines::traces: references processor \"batch\" multiple times"))
+        #expect(fixed.contains("service::pipelines::traces: references processor \"nope\" which is not configured"))
+        #expect(fixed.contains("service::pipelines::logs: must have at least one exporter"))
+    }
+
+    @Test("whole-file problems")
+    func wholeFile() {
+        #expect(messages("") == ["empty configuration file"])
+        #expect(messages("exporters:\n  debug:\nservice:\n  pipelines: {}\n")
+            == ["no receiver configuration specified in config", "service must have at least one pipeline"])
+        #expect(messages("receivers: [oops]\n").first == "receivers: expected a map, got a list")
+    }
+
+    @Test("environment expansion: ${env:X}, ${X}, defaults, $$ escapes, typed whole-value references")
+    func expansion() throws {
+        let yaml = """
+            receivers:
+              otlp:
+                protocols:
+                  http:
+                    endpoint: ${env:HOST}:${PORT}
+                    max_request_body_size: ${env:LIMIT}
+                    traces_url_path: /$${env:NOT_EXPANDED}/${env:UNSET:-dflt}
+            exporters:
+              debug:
+                verbosity: ${env:VERBOSITY:-normal}
+            service:
+              pipelines:
+                traces:
+                  receivers: [otlp]
+                  exporters: [debug]
+            """
+        let config = try load(yaml, environment: ["HOST": "127.0.0.1", "PORT": "9999", "LIMIT": "1000"])
+        guard case .otlpReceiver(let otlp)? = config.receivers[ComponentID(type: "otlp")], let http = otlp.http,
+              case .debug(let debug)? = config.exporters[ComponentID(type: "debug")]
+        else {
+            Issue.record("components missing")
+            return
+        }
+        #expect(http.endpoint == Endpoint(host: "127.0.0.1", port: 9999))
+        #expect(http.maxRequestBodySize == 1000)
+        #expect(http.paths[.traces] == "/${env:NOT_EXPANDED}/dflt")
+        #expect(debug.verbosity == .normal)
+    }
+
+    @Test("bad references are errors")
+    func badReferences() {
+        let base = Self.minimal.replacingOccurrences(of: "      http:", with: "      http:\n            endpoint: ")
+        for (reference, message) in [
+            ("${1X}", "environment variable \"1X\" has invalid name"),
+            ("${PORT:-1}", "only ${env:NAME}, ${NAME} and ${env:NAME:-default} are served"),
+            ("${file:/x}", "only ${env:NAME}"),
+            ("${env:X", "unterminated reference"),
+        ] {
+            let all = messages(base.replacingOccurrences(of: "endpoint: ", with: "endpoint: \(reference)"))
+            #expect(all.contains { $0.contains(message) }, "\(reference): \(all)")
+        }
+    }
+
+    @Test("later files merge over earlier ones; lists are replaced")
+    func merging() throws {
+        let second = """
+            exporters:
+              debug:
+                verbosity: detailed
+              debug/2:
+            service:
+              pipelines:
+                traces:
+                  exporters: [debug/2]
+            """
+        let config = try load([Self.minimal, second]).config
+        let traces = try #require(config.service.pipelines[PipelineID(signal: .traces)])
+        #expect(traces.receivers == [ComponentID(type: "otlp")])
+        #expect(traces.exporters == [ComponentID(type: "debug", name: "2")])
+        guard case .debug(let debug)? = config.exporters[ComponentID(type: "debug")] else {
+            Issue.record("no debug")
+            return
+        }
+        #expect(debug.verbosity == .detailed)
+    }
+
+    @Test("component and pipeline ids", arguments: [
+        ("otlp", true), ("otlp/2", true), ("debug/my-name.x", true), ("1otlp", false), ("otlp/", false), ("/x", false), ("", false),
+        ("bad-type", false),
+    ])
+    func ids(_ text: String, _ valid: Bool) {
+        #expect(((try? ComponentID(parsing: text)) != nil) == valid)
+    }
+
+    @Test("unset variables are reported")
+    func unset() throws {
+        let loaded = try load([Self.minimal.replacingOccurrences(of: "  debug:", with: "  debug:\n    verbosity: ${env:NOPE}")])
+        #expect(loaded.unsetVariables == ["NOPE"])
+    }
+}
