@@ -69,11 +69,12 @@ struct EnvironmentReader: Sendable {
     }
 
     mutating func warn(_ key: String, _ value: String, expected: String, using fallback: String) {
-        warnings.append("ignoring \(key)=\"\(value)\": expected \(expected); using \(fallback)")
+        warn("ignoring \(key)=\"\(value)\": expected \(expected); using \(fallback)")
     }
 
+    /// Records a warning once (generic variables are read once per signal).
     mutating func warn(_ message: String) {
-        warnings.append(message)
+        if !warnings.contains(message) { warnings.append(message) }
     }
 
     /// Parses W3C-baggage-like `k1=v1,k2=v2` lists (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_HEADERS`):

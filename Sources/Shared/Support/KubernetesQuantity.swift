@@ -13,7 +13,7 @@ package struct KubernetesQuantity: Sendable, Hashable, CustomStringConvertible {
     /// SI (`n u m "" k M G T P E`) or a decimal exponent (`e3`, `E-2`). Nil for anything else, for
     /// negative values and for non-finite ones.
     package init?(_ text: String) {
-        let trimmed = String(text.trimmingASCIIWhitespace)
+        let trimmed = String(text.trimmingASCIIWhitespace.filter { $0 != "\n" && $0 != "\r" })
         guard !trimmed.isEmpty else { return nil }
         // Split at the first character that cannot belong to the number (exponents handled below).
         var numberEnd = trimmed.startIndex

@@ -83,6 +83,6 @@ package struct CgroupReader: Sendable {
         guard let data = FileManager.default.contents(atPath: root + "/" + relativePath),
             let text = String(data: data, encoding: .utf8)
         else { return nil }
-        return String(text.trimmingASCIIWhitespace)
+        return String(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

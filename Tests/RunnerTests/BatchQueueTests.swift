@@ -1,0 +1,88 @@
+import Synchronization
+import Testing
+
+@testable import Runner
+
+/// Records batches; can be made slow to exercise backpressure.
+final class RecordingExporter: BatchExporter, Sendable {
+    let batches = Mutex<[[Int]]>([])
+    let delay: Duration
+    let accept: Bool
+
+    init(delay: Duration = .zero, accept: Bool = true) {
+        self.delay = delay
+        self.accept = accept
+    }
+
+    func export(_ items: [Int], deadline: ContinuousClock.Instant) async -> ExportResult {
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        batches.withLock { $0.append(items) }
+        return accept ? ExportResult(exported: items.count, dropped: 0) : ExportResult(exported: 0, dropped: items.count)
+    }
+}
+
+struct BatchQueueTests {
+    @Test func fullQueueSlowsTheProducerAndLosesNothing() async {
+        let exporter = RecordingExporter(delay: .milliseconds(5))
+        let settings = BatchSettings(scheduleDelay: .seconds(60), exportTimeout: .seconds(5), maxQueueSize: 20, maxExportBatchSize: 10)
+        let queue = BatchQueue(settings: settings, exporter: exporter)
+        var maxPending = 0
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await queue.run() }
+            for item in 0..<500 {
+                queue.append(item)
+                maxPending = max(maxPending, queue.pendingCount)
+                await queue.waitForCapacity()
+            }
+            queue.shutdown(deadline: .now.advanced(by: .seconds(5)))
+        }
+        let exported = exporter.batches.withLock { $0 }.flatMap { $0 }
+        #expect(exported == Array(0..<500))
+        #expect(maxPending <= 20)
+        #expect(exporter.batches.withLock { $0 }.allSatisfy { $0.count <= 10 })
+        #expect(queue.counters.snapshot == .init(produced: 500, exported: 500, dropped: 0))
+    }
+
+    @Test func scheduleDelayExportsPartialBatches() async {
+        let exporter = RecordingExporter()
+        let settings = BatchSettings(scheduleDelay: .milliseconds(50), exportTimeout: .seconds(5), maxQueueSize: 100, maxExportBatchSize: 50)
+        let queue = BatchQueue(settings: settings, exporter: exporter)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await queue.run() }
+            queue.append(1)
+            queue.append(2)
+            try? await Task.sleep(for: .milliseconds(300))
+            #expect(exporter.batches.withLock { $0 } == [[1, 2]])
+            queue.shutdown(deadline: .now.advanced(by: .seconds(1)))
+        }
+    }
+
+    @Test func droppedItemsAreCountedExactly() async {
+        let exporter = RecordingExporter(accept: false)
+        let settings = BatchSettings(scheduleDelay: .seconds(60), exportTimeout: .seconds(5), maxQueueSize: 100, maxExportBatchSize: 7)
+        let queue = BatchQueue(settings: settings, exporter: exporter)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await queue.run() }
+            for item in 0..<30 { queue.append(item) }
+            queue.shutdown(deadline: .now.advanced(by: .seconds(5)))
+        }
+        queue.append(99)  // after shutdown: counted as dropped
+        #expect(queue.counters.snapshot == .init(produced: 31, exported: 0, dropped: 31))
+    }
+
+    @Test func flushDeadlineBoundsTheShutdown() async {
+        let exporter = RecordingExporter(delay: .milliseconds(200))
+        let settings = BatchSettings(scheduleDelay: .seconds(60), exportTimeout: .seconds(5), maxQueueSize: 100, maxExportBatchSize: 1)
+        let queue = BatchQueue(settings: settings, exporter: exporter)
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await queue.run() }
+            for item in 0..<20 { queue.append(item) }
+            queue.shutdown(deadline: .now.advanced(by: .milliseconds(500)))
+        }
+        #expect(start.duration(to: .now) < .seconds(2))
+        let counts = queue.counters.snapshot
+        #expect(counts.exported + counts.dropped == 20)
+        #expect(counts.dropped > 0)
+    }
+}
