@@ -29,8 +29,8 @@ extension DebugTextBuffer {
     /// Writes pdata's `Value.AsString()`: strings raw, doubles as JavaScript numbers, maps and slices as compact JSON
     /// (map keys sorted, no HTML escaping), bytes as padded standard base64, empty as nothing.
     ///
-    /// Upstream quirks kept: a non-finite double prints `json: unsupported value: NaN` (`+Inf`, `-Inf`), and a map or
-    /// slice holding one anywhere prints nothing, because Go's JSON encoder fails on it and the error is dropped.
+    /// A non-finite double prints `NaN`, `Infinity` or `-Infinity` (reference §6.6). A map or slice holding one
+    /// anywhere prints nothing, as upstream's, whose JSON encoder fails on it and drops the error.
     mutating func writeValueText(_ value: OTLPAnyValue) {
         switch value.value {
         case .stringValue(let string):
@@ -40,8 +40,13 @@ extension DebugTextBuffer {
         case .intValue(let int):
             write(int)
         case .doubleValue(let double):
-            if !double.isFinite { write("json: unsupported value: ") }
-            writeJSNumber(double)
+            if double.isNaN {
+                write("NaN")
+            } else if double.isInfinite {
+                write(double < 0 ? "-Infinity" : "Infinity")
+            } else {
+                writeJSNumber(double)
+            }
         case .kvlistValue(let map):
             writeJSONOrNothing { $0.writeJSONObject(map.values) }
         case .arrayValue(let array):

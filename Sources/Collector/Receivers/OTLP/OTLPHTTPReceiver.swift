@@ -18,18 +18,18 @@ struct OTLPHTTPReceiver: Service {
     /// Called with the bound address once the server listens.
     let onListening: @Sendable (String) async -> Void
 
-    /// The handler of one signal's path.
+    /// The handler of one signal's path: decode, hand to the pipeline, answer.
     struct SignalRoute: Sendable {
-        let handle: @Sendable (ByteBuffer, OTLPEncoding) async -> Response
+        let handle: @Sendable (ByteBuffer, OTLPEncoding, ContentEncoding, Int) async -> Response
 
         static func make<P: SignalPayload>(_ type: P.Type, consumer: any Consumer<P>, logger: Logger) -> SignalRoute {
-            SignalRoute { body, encoding in
+            SignalRoute { body, encoding, compression, limit in
                 let request: P
-                do {
-                    request = try OTLPCodec.decode(P.self, from: body, encoding: encoding)
+                do throws(OTLPHTTPIngestError) {
+                    request = try OTLPHTTPIngest.decode(P.self, body: body, encoding: encoding, compression: compression, limit: limit)
                 } catch {
-                    logger.debug("Rejected a malformed request", metadata: ["error": "\(error)"])
-                    return OTLPHTTPResponses.status(.badRequest, code: .invalidArgument, message: "\(error)", encoding: encoding)
+                    logger.debug("Rejected a request", metadata: ["error": "\(error)"])
+                    return OTLPHTTPResponses.rejected(error, encoding: encoding)
                 }
                 guard request.itemCount > 0 else { return OTLPHTTPResponses.success(P.self, encoding: encoding) }
                 do {
@@ -80,37 +80,30 @@ struct OTLPHTTPReceiver: Service {
         func respond(to request: Request, context: Context) async throws -> Response {
             guard let route = routes[request.uri.path] else { return OTLPHTTPResponses.notFound }
             guard request.method == .post else { return OTLPHTTPResponses.methodNotAllowed }
-            guard let encoding = OTLPEncoding(contentType: request.headers[.contentType]) else {
+            let encoding: OTLPEncoding
+            let compression: ContentEncoding
+            do {
+                (encoding, compression) = try OTLPHTTPIngest.negotiate(
+                    contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding])
+            } catch .unsupportedContentEncoding(let value) {
+                // The media type was fine (it is checked first), so the error body can use it.
+                let encoding = OTLPEncoding(contentType: request.headers[.contentType]) ?? .json
+                return OTLPHTTPResponses.rejected(.unsupportedContentEncoding(value), encoding: encoding)
+            } catch {
                 return OTLPHTTPResponses.unsupportedMediaType
             }
-            let encodingHeader = request.headers[.contentEncoding]
-            guard let contentEncoding = ContentEncoding(header: encodingHeader) else {
-                return OTLPHTTPResponses.status(
-                    .badRequest, code: .invalidArgument, message: "unsupported Content-Encoding: \(encodingHeader ?? "")",
-                    encoding: encoding)
-            }
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
-                return OTLPHTTPResponses.tooLarge(limit: maxBodySize, encoding: encoding)
+                return OTLPHTTPResponses.rejected(.tooLarge(limit: maxBodySize), encoding: encoding)
             }
-            var raw: ByteBuffer
+            let raw: ByteBuffer
             do {
                 raw = try await request.body.collect(upTo: maxBodySize)
             } catch is NIOTooManyBytesError {
-                return OTLPHTTPResponses.tooLarge(limit: maxBodySize, encoding: encoding)
+                return OTLPHTTPResponses.rejected(.tooLarge(limit: maxBodySize), encoding: encoding)
             } catch {
-                return OTLPHTTPResponses.status(
-                    .badRequest, code: .invalidArgument, message: "failed to read request body: \(error)", encoding: encoding)
+                return OTLPHTTPResponses.rejected(.invalidBody("failed to read request body: \(error)"), encoding: encoding)
             }
-            let body: ByteBuffer
-            do {
-                body = try contentEncoding.decode(raw, limit: maxBodySize)
-            } catch .tooLarge {
-                return OTLPHTTPResponses.tooLarge(limit: maxBodySize, encoding: encoding)
-            } catch {
-                return OTLPHTTPResponses.status(.badRequest, code: .invalidArgument, message: error.description, encoding: encoding)
-            }
-            raw = ByteBuffer()
-            return await route.handle(body, encoding)
+            return await route.handle(raw, encoding, compression, maxBodySize)
         }
     }
 }

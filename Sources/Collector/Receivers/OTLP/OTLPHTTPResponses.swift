@@ -37,8 +37,13 @@ enum OTLPHTTPResponses {
         return Response(status: .ok, headers: [.contentType: encoding.contentType], body: .init(byteBuffer: body))
     }
 
-    static func tooLarge(limit: Int, encoding: OTLPEncoding) -> Response {
-        status(.contentTooLarge, code: .invalidArgument,
-               message: "request body too large: over max_request_body_size (\(limit) bytes)", encoding: encoding)
+    /// The answer to a request whose body was not accepted (413 or 400, status code 3).
+    static func rejected(_ error: OTLPHTTPIngestError, encoding: OTLPEncoding) -> Response {
+        switch error {
+        case .unsupportedMediaType: unsupportedMediaType
+        case .tooLarge: status(.contentTooLarge, code: .invalidArgument, message: error.description, encoding: encoding)
+        case .unsupportedContentEncoding, .invalidBody:
+            status(.badRequest, code: .invalidArgument, message: error.description, encoding: encoding)
+        }
     }
 }
