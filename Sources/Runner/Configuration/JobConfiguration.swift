@@ -80,8 +80,11 @@ struct JobConfiguration: Sendable, Equatable {
     var shard: Shard? = nil
     var costs = CostSettings()
     var resources = ResourceSettings()
-    /// `BATCH_SIZE` (the lab's, default 1000): records between flushes of the output file and stdout.
+    /// `BATCH_SIZE` (the lab's, default 1000): records between yields of the job loop.
     var batchSize = 1000
+    /// `SIMULATED_LATENCY_MS` (default 0): extra time each record's model call takes, to demo the lab's
+    /// 45 ms records or to make a test job last.
+    var simulatedLatency = Duration.zero
 
     /// The output path of this shard: `predictions.jsonl` → `predictions-2.jsonl` for shard 2.
     var shardOutputPath: String? {
@@ -146,6 +149,8 @@ extension JobConfiguration {
         resources.cpuRequest = try Self.quantity(env, "CPU_REQUEST")
         resources.memoryLimit = try Self.quantity(env, "MEMORY_LIMIT")
         resources.memoryRequest = try Self.quantity(env, "MEMORY_REQUEST")
+        let latencyMs = try Self.number(env, "SIMULATED_LATENCY_MS", default: 0, in: 0...3_600_000)
+        simulatedLatency = .microseconds(Int64(latencyMs * 1000))
         if let text = env.string("BATCH_SIZE") {
             guard let size = Int(text), size > 0 else {
                 throw ConfigurationError(setting: "BATCH_SIZE", message: "\"\(text)\" is not a positive integer")

@@ -111,6 +111,7 @@ struct BatchJob: Sendable {
             totals.processed += 1
             if problem == nil {
                 let begin = ContinuousClock.now
+                if configuration.simulatedLatency > .zero { try? await Task.sleep(for: configuration.simulatedLatency) }
                 let prediction = InstrumentationContext.$current.withValue(span.context) { model.predict(record.features) }
                 let latencyMs = Self.milliseconds(begin.duration(to: .now))
                 if prediction.isFinite {
