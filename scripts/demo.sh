@@ -27,24 +27,32 @@ trap cleanup EXIT
 
 # collector.yaml listens on 0.0.0.0:4318 as in the cluster; here a second config, merged over it,
 # moves the receiver to a free loopback port (later --config files win, as upstream).
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+health_port=$(free_port)
 cat > "$work/loopback.yaml" <<YAML
 receivers:
   otlp:
     protocols:
       http:
         endpoint: 127.0.0.1:$port
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:$health_port
 YAML
 
 echo "== starting the collector (the \"Service\") on 127.0.0.1:$port"
 "$bin/collector" --config collector.yaml --config "$work/loopback.yaml" >"$work/collector.out" 2>"$work/collector.err" &
 collector_pid=$!
+# The readiness probe: the health check answers 200 once every pipeline runs.
+health() { python3 -c "import sys,urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:$health_port/', timeout=1).status == 200 else 1)" 2>/dev/null; }
 for _ in $(seq 1 200); do
-  grep -q "Everything is ready" "$work/collector.err" 2>/dev/null && break
+  health && break
   kill -0 "$collector_pid" 2>/dev/null || { cat "$work/collector.err"; echo "collector exited" >&2; exit 1; }
   sleep 0.05
 done
-grep -q "Everything is ready" "$work/collector.err" || { cat "$work/collector.err"; echo "collector not ready" >&2; exit 1; }
+health || { cat "$work/collector.err"; echo "collector not ready (health check on 127.0.0.1:$health_port)" >&2; exit 1; }
+echo "health check: 200 on 127.0.0.1:$health_port"
 
 echo "== running the batch job (the \"Job\") with the Job's environment"
 job_status=0

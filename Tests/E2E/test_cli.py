@@ -86,3 +86,53 @@ def test_sigterm_drains_everything_accepted() -> None:
 def test_sigint_also_stops_gracefully() -> None:
     with Collector(config("basic")) as collector:
         assert collector.stop(signal.SIGINT) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_lab_config_runs_with_health_check() -> None:
+    """collector.yaml itself (endpoints moved to loopback by a second --config): health 200 once ready,
+    the logging alias warns once, a span shows up as TracesExporter lines from both exporters."""
+    import urllib.request
+
+    health_port = _free_port()
+    override = Path(tempfile.mkdtemp()) / "loopback.yaml"
+    override.write_text(
+        "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\n"
+        f"extensions:\n  health_check:\n    endpoint: 127.0.0.1:{health_port}\n")
+    lab = Collector((ROOT / "collector.yaml").read_text(), extra_args=["--config", str(override)])
+    with lab:
+        with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/", timeout=5) as response:
+            assert response.status == 200
+            assert json.loads(response.read())["status"] == "Server available"
+        body = {"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "5b8efff798038103d269b633813fc60c",
+                                                              "spanId": "eee19b7ec3c1b174", "name": "lab-span"}]}]}]}
+        status, _, _ = lab.post("/v1/traces", json.dumps(body).encode(), "application/json")
+        assert status == 200
+        assert lab.stop() == 0
+        out, err = lab.stdout(), lab.stderr()
+    summaries = [rest for _, rest in entries(out) if rest.startswith("TracesExporter")]
+    assert sorted(json.loads(s.split("\t", 1)[1])["name"] for s in summaries) == ["debug", "logging"]
+    assert "    Trace ID       : 5b8efff798038103d269b633813fc60c\n" in out  # logging: loglevel debug → detailed
+    assert err.count("The logging exporter is deprecated") == 1
+
+
+def test_memory_limiter_refuses_with_retry_after() -> None:
+    """A limit far below the process's resident memory: every request is refused, retryably, and counted as such."""
+    cfg = config("basic").replace(
+        "\nexporters:\n", "\nprocessors:\n  memory_limiter:\n    check_interval: 100ms\n    limit_mib: 2\n    spike_limit_mib: 1\nexporters:\n")
+    cfg = cfg.replace("      exporters: [debug]\n", "      processors: [memory_limiter]\n      exporters: [debug]\n")
+    with Collector(cfg) as collector:
+        body = {"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "refused"}]}]}]}
+        status, headers, response = collector.post("/v1/traces", json.dumps(body).encode(), "application/json")
+        assert status == 503
+        assert headers["Retry-After"] == "1"
+        assert json.loads(response) == {"code": 14, "message": "data refused due to high memory usage",
+                                        "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}]}
+        assert collector.stop() == 0
+        assert "TracesExporter" not in collector.stdout()
+        assert "Memory usage is above soft limit. Refusing data." in collector.stderr()

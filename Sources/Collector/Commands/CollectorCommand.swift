@@ -90,6 +90,7 @@ struct ComponentsCommand: ParsableCommand {
                 for signal in [Signal.logs, .metrics, .traces] {
                     if let level = factory.stability[signal] { out += "        \(signal.rawValue): \(level.rawValue)\n" }
                 }
+                if let level = factory.extensionStability { out += "        extension: \(level.rawValue)\n" }
             }
         }
         out += "connectors: []\n"

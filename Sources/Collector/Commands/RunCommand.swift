@@ -33,12 +33,13 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
 
-        let readiness = Readiness(logger: logger)
+        let health = HealthState()
+        let readiness = Readiness(logger: logger, health: health)
         let graph: PipelineGraph
         do {
             graph = try PipelineGraph(
                 config: loaded.config,
-                context: .init(logger: logger, onReceiverListening: { _, _ in await readiness.receiverListening() }))
+                context: .init(logger: logger, onReceiverListening: { _, _ in await readiness.receiverListening() }, health: health))
         } catch {
             logger.error("Failed to build pipelines", metadata: ["error": "\(error)"])
             throw ExitCode(1)
@@ -46,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
         await readiness.expect(graph.receiverCount)
 
         var services = graph.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-        services.append(.init(service: ShutdownAnnouncer(logger: logger), successTerminationBehavior: .ignore))
+        services.append(.init(service: ShutdownAnnouncer(logger: logger, health: health), successTerminationBehavior: .ignore))
         var groupLogger = logger
         groupLogger.logLevel = .warning
         let group = ServiceGroup(configuration: .init(
@@ -61,13 +62,17 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Logs `Everything is ready.` once every receiver listens.
+/// Logs `Everything is ready.` and turns the health check to 200 once every receiver listens.
 actor Readiness {
     private let logger: Logger
+    private let health: HealthState
     private var expected: Int?
     private var listening = 0
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, health: HealthState) {
+        self.logger = logger
+        self.health = health
+    }
 
     func expect(_ count: Int) {
         expected = count
@@ -81,16 +86,20 @@ actor Readiness {
 
     private func announceIfReady() {
         guard let expected, listening == expected else { return }
+        health.markReady()
         logger.info("Everything is ready. Begin running and processing data.")
     }
 }
 
-/// The last service of the group, so the first to hear of a graceful shutdown: it says so.
+/// The last service of the group, so the first to hear of a graceful shutdown: it says so, and the
+/// health check answers 503 from then on, while the receivers drain.
 struct ShutdownAnnouncer: Service {
     let logger: Logger
+    let health: HealthState
 
     func run() async throws {
         try? await gracefulShutdown()
+        health.markNotReady()
         logger.info("Starting shutdown...")
     }
 }

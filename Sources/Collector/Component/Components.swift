@@ -5,6 +5,9 @@ enum ComponentConfig: Sendable, Equatable {
     case otlpReceiver(OTLPReceiverConfig)
     case batch(BatchConfig)
     case debug(DebugExporterConfig)
+    case attributes(AttributesConfig)
+    case healthCheck(HealthCheckConfig)
+    case memoryLimiter(MemoryLimiterConfig)
 }
 
 /// What the collector serves: one entry per component type, like upstream's `otelcol.Factories`.
@@ -17,8 +20,10 @@ struct ComponentFactory: Sendable {
     var type: String
     /// The upstream module this stands in for (printed by `collector components`).
     var module: String
-    /// Signals the component can carry, with their stability.
+    /// Signals the component can carry, with their stability (empty for extensions).
     var stability: [Signal: Stability]
+    /// An extension's stability.
+    var extensionStability: Stability? = nil
     var decode: @Sendable (inout ConfigReader) -> ComponentConfig
 
     static let all: [ComponentFactory] = [
@@ -31,6 +36,15 @@ struct ComponentFactory: Sendable {
             stability: [.traces: .beta, .metrics: .beta, .logs: .beta],
             decode: { .batch(BatchConfig.decode(&$0)) }),
         ComponentFactory(
+            kind: .processor, type: "attributes",
+            module: "github.com/open-telemetry/opentelemetry-collector-contrib/processor/attributesprocessor",
+            stability: [.traces: .alpha, .metrics: .alpha, .logs: .alpha],
+            decode: { .attributes(AttributesConfig.decode(&$0)) }),
+        ComponentFactory(
+            kind: .processor, type: "memory_limiter", module: "go.opentelemetry.io/collector/processor/memorylimiterprocessor",
+            stability: [.traces: .beta, .metrics: .beta, .logs: .beta],
+            decode: { .memoryLimiter(MemoryLimiterConfig.decode(&$0)) }),
+        ComponentFactory(
             kind: .exporter, type: "debug", module: "go.opentelemetry.io/collector/exporter/debugexporter",
             stability: [.traces: .alpha, .metrics: .alpha, .logs: .alpha],
             decode: { .debug(DebugExporterConfig.decode(&$0, isLoggingAlias: false)) }),
@@ -38,6 +52,11 @@ struct ComponentFactory: Sendable {
             kind: .exporter, type: "logging", module: "go.opentelemetry.io/collector/exporter/loggingexporter",
             stability: [.traces: .deprecated, .metrics: .deprecated, .logs: .deprecated],
             decode: { .debug(DebugExporterConfig.decode(&$0, isLoggingAlias: true)) }),
+        ComponentFactory(
+            kind: .extension, type: "health_check",
+            module: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension",
+            stability: [:], extensionStability: .alpha,
+            decode: { .healthCheck(HealthCheckConfig.decode(&$0)) }),
     ]
 
     static func lookup(_ kind: ComponentKind, _ type: String) -> ComponentFactory? {

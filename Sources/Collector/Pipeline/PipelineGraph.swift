@@ -7,11 +7,21 @@ import Shared
 /// processors get one instance per pipeline; a receiver fans out to every pipeline that lists it, and a
 /// pipeline fans out to all its exporters. Components no pipeline uses are not created.
 struct PipelineGraph {
-    /// Services in start order: processors (each pipeline tail to head), then receivers. ServiceGroup
-    /// shuts down in reverse, so receivers stop first and batches flush into running exporters.
+    /// Services in start order: extensions (in `service.extensions` order), processors (each pipeline
+    /// tail to head), then receivers. ServiceGroup shuts down in reverse, so receivers stop first,
+    /// batches flush into running exporters, and extensions (the health check) go last.
     private(set) var services: [any Service] = []
     /// Receivers, to know when all of them listen.
     private(set) var receiverCount = 0
+    /// One memory limiter per id, shared by every pipeline that lists it.
+    private var memoryLimiters: [ComponentID: MemoryLimiter] = [:]
+
+    /// What a receiver hands one signal to: the fan-out over its pipelines, and the memory limiters
+    /// of those pipelines (consulted before a body is read).
+    struct SignalEntry<P: SignalPayload> {
+        var consumer: any Consumer<P>
+        var limiters: [MemoryLimiter]
+    }
 
     struct Context {
         var logger: Logger
@@ -19,9 +29,17 @@ struct PipelineGraph {
         /// Where the debug exporters write with `use_internal_logger: true` (stdout: users read it there).
         var exporterOutput: LogOutput = .standardOutput
         var onReceiverListening: @Sendable (ComponentID, String) async -> Void = { _, _ in }
+        /// Shared with the health check; the run command flips it.
+        var health = HealthState()
     }
 
     init(config: CollectorConfig, context: Context) throws {
+        for id in config.service.extensions {
+            if case .healthCheck(let healthConfig)? = config.extensions[id] {
+                services.append(HealthCheckExtension(id: id, config: healthConfig, state: context.health, logger: context.logger))
+            }
+        }
+
         var exporterOutputs: [String: LogOutput] = [:]
         func output(for exporter: DebugExporterConfig) throws -> LogOutput {
             if exporter.useInternalLogger { return context.exporterOutput }
@@ -37,19 +55,23 @@ struct PipelineGraph {
         let metrics = try buildSignal(OTLPMetricsRequest.self, config: config, context: context, output: output)
         let logs = try buildSignal(OTLPLogsRequest.self, config: config, context: context, output: output)
 
+        // Limiters measure before anything else runs and stop after everything else.
+        let extensionCount = services.count
+        services.insert(contentsOf: memoryLimiters.sorted(by: { $0.key < $1.key }).map(\.value) as [any Service], at: extensionCount)
+
         for (id, receiverConfig) in config.receivers.sorted(by: { $0.key < $1.key }) {
             guard case .otlpReceiver(let otlp) = receiverConfig, let http = otlp.http else { continue }
             var routes: [String: OTLPHTTPReceiver.SignalRoute] = [:]
             var receiverLogger = context.logger
             receiverLogger[metadataKey: "otelcol.component.id"] = "\(id)"
-            if let consumer = traces[id] {
-                routes[http.paths[.traces]!] = .make(OTLPTracesRequest.self, consumer: consumer, logger: receiverLogger)
+            if let entry = traces[id] {
+                routes[http.paths[.traces]!] = .make(OTLPTracesRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger)
             }
-            if let consumer = metrics[id] {
-                routes[http.paths[.metrics]!] = .make(OTLPMetricsRequest.self, consumer: consumer, logger: receiverLogger)
+            if let entry = metrics[id] {
+                routes[http.paths[.metrics]!] = .make(OTLPMetricsRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger)
             }
-            if let consumer = logs[id] {
-                routes[http.paths[.logs]!] = .make(OTLPLogsRequest.self, consumer: consumer, logger: receiverLogger)
+            if let entry = logs[id] {
+                routes[http.paths[.logs]!] = .make(OTLPLogsRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger)
             }
             guard !routes.isEmpty else { continue }
             let onListening = context.onReceiverListening
@@ -63,10 +85,11 @@ struct PipelineGraph {
     /// Builds the exporters and processor chains of one signal; returns each receiver's fan-out head.
     private mutating func buildSignal<P: DebugPrintable>(
         _ type: P.Type, config: CollectorConfig, context: Context, output: (DebugExporterConfig) throws -> LogOutput
-    ) throws -> [ComponentID: any Consumer<P>] {
+    ) throws -> [ComponentID: SignalEntry<P>] {
         let pipelines = config.service.pipelines.filter { $0.key.signal == P.signal }.sorted(by: { $0.key < $1.key })
         var exporters: [ComponentID: any Consumer<P>] = [:]
         var heads: [ComponentID: [any Consumer<P>]] = [:]
+        var limitersByReceiver: [ComponentID: [MemoryLimiter]] = [:]
         for (pipelineID, pipeline) in pipelines {
             var fanOut: [any Consumer<P>] = []
             for id in pipeline.exporters {
@@ -76,18 +99,42 @@ struct PipelineGraph {
                 if let exporter = exporters[id] { fanOut.append(exporter) }
             }
             var next: any Consumer<P> = FanOutConsumer(consumers: fanOut)
+            var batches: [BatchProcessor<P, ContinuousClock>] = []
+            var limiters: [MemoryLimiter] = []
             for id in pipeline.processors.reversed() {
-                guard case .batch(let batchConfig)? = config.processors[id] else { continue }
                 var logger = context.logger
                 logger[metadataKey: "otelcol.component.id"] = "\(id)"
                 logger[metadataKey: "otelcol.pipeline.id"] = "\(pipelineID)"
-                let processor = BatchProcessor<P, ContinuousClock>(
-                    id: id, config: batchConfig, next: next, clock: context.clock, logger: logger)
-                services.append(processor)
-                next = processor
+                switch config.processors[id] {
+                case .batch(let batchConfig)?:
+                    let processor = BatchProcessor<P, ContinuousClock>(
+                        id: id, config: batchConfig, next: next, clock: context.clock, logger: logger)
+                    services.append(processor)
+                    batches.append(processor)
+                    next = processor
+                case .memoryLimiter(let limiterConfig)?:
+                    let limiter = memoryLimiters[id] ?? MemoryLimiter(id: id, config: limiterConfig, logger: logger)
+                    memoryLimiters[id] = limiter
+                    limiters.append(limiter)
+                    next = MemoryLimiterProcessor(limiter: limiter, next: next)
+                case .attributes(let attributesConfig)?:
+                    next = try AttributesProcessor<P>(id: id, config: attributesConfig, next: next, logger: logger)
+                default:
+                    continue
+                }
             }
-            for id in pipeline.receivers { heads[id, default: []].append(next) }
+            // Above a hard limit, the batches of this pipeline send what they hold.
+            for limiter in limiters {
+                for batch in batches { limiter.onHardLimit { await batch.flushNow() } }
+            }
+            for id in pipeline.receivers {
+                heads[id, default: []].append(next)
+                limitersByReceiver[id, default: []] += limiters
+            }
         }
         return heads.mapValues { $0.count == 1 ? $0[0] : FanOutConsumer(consumers: $0) }
+            .reduce(into: [:]) { entries, head in
+                entries[head.key] = SignalEntry(consumer: head.value, limiters: limitersByReceiver[head.key] ?? [])
+            }
     }
 }

@@ -52,7 +52,8 @@ package enum ProcessStats {
             let text = String(data: data, encoding: .utf8)
         else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let fields = line.dropFirst(name.count + 1).split(separator: " ", omittingEmptySubsequences: true)
+            // The value follows a tab and padding spaces: `VmRSS:\t   19760 kB`.
+            let fields = line.dropFirst(name.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
             return fields.first.flatMap { Double($0) }
         }
         return nil

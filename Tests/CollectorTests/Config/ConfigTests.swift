@@ -94,7 +94,11 @@ struct ConfigTests {
         ("processors:\n  batch:\n    timeout: soon\n", "processors::batch::timeout: cannot parse \"soon\" as a duration (e.g. 200ms, 5s, 1m30s)"),
         ("processors:\n  batch:\n    send_batch_size: 100\n    send_batch_max_size: 10\n",
          "processors::batch: send_batch_max_size must be greater or equal to send_batch_size"),
-        ("processors:\n  foo:\n", "processors: unknown type: \"foo\" for id: \"foo\" (valid values: [batch])"),
+        ("processors:\n  foo:\n",
+         "processors: unknown type: \"foo\" for id: \"foo\" (valid values: [\(ComponentFactory.types(of: .processor).joined(separator: " "))])"),
+        ("processors:\n  memory_limiter:\n", "processors::memory_limiter: 'check_interval' must be greater than zero"),
+        ("processors:\n  memory_limiter:\n    check_interval: 1s\n    limit_mib: 100\n    spike_limit_mib: 200\n",
+         "processors::memory_limiter: 'spike_limit_mib' must be smaller than 'limit_mib'"),
         ("exporters:\n  debug/x:\n    verbosity: loud\n", "exporters::debug/x::verbosity: unknown verbosity level \"loud\""),
         ("exporters:\n  debug/x:\n    output_paths: [stdout]\n", "exporters::debug/x: output_paths is not supported when use_internal_logger is true"),
         ("exporters:\n  logging/x:\n    loglevel: info\n    verbosity: basic\n",
@@ -107,7 +111,8 @@ struct ConfigTests {
          "receivers::otlp/5::protocols::http::endpoint: invalid endpoint \"nowhere\": want host:port"),
         ("service:\n  telemetry:\n    logs:\n      level: loud\n", "service::telemetry::logs::level: unrecognized level: \"loud\""),
         ("service:\n  telemetry:\n    unknown: 1\n", "service::telemetry: has invalid keys: unknown"),
-        ("extensions:\n  health_check:\n", "extensions: unknown type: \"health_check\" for id: \"health_check\" (valid values: [])"),
+        ("extensions:\n  zpages:\n", "extensions: unknown type: \"zpages\" for id: \"zpages\" (valid values: [health_check])"),
+        ("extensions:\n  health_check:\n    path: nope\n", "extensions::health_check: path must start with /"),
     ])
     func invalid(_ addition: String, _ expected: String) {
         let all = messages(Self.minimal, addition)

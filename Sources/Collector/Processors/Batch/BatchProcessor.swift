@@ -157,6 +157,12 @@ actor BatchProcessor<Payload: SignalPayload, C: Clock<Duration>>: Consumer, Serv
         }
     }
 
+    /// Sends everything pending now (the memory limiter calls this above its hard limit).
+    func flushNow() async {
+        await sendAll(trigger: .size)
+        lastSend = clock.now
+    }
+
     private func beginShutdown() {
         shuttingDown = true
         wakeSender?.resume()

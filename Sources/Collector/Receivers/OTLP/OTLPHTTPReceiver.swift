@@ -20,10 +20,17 @@ struct OTLPHTTPReceiver: Service {
 
     /// The handler of one signal's path: decode, hand to the pipeline, answer.
     struct SignalRoute: Sendable {
+        /// Memory limiters of the pipelines behind this path: while one refuses, bodies are not even read.
+        var limiters: [MemoryLimiter] = []
         let handle: @Sendable (ByteBuffer, OTLPEncoding, ContentEncoding, Int) async -> Response
 
-        static func make<P: SignalPayload>(_ type: P.Type, consumer: any Consumer<P>, logger: Logger) -> SignalRoute {
-            SignalRoute { body, encoding, compression, limit in
+        /// The limiter refusing now, if any.
+        var refusingLimiter: MemoryLimiter? { limiters.first { $0.isRefusing } }
+
+        static func make<P: SignalPayload>(
+            _ type: P.Type, consumer: any Consumer<P>, limiters: [MemoryLimiter] = [], logger: Logger
+        ) -> SignalRoute {
+            SignalRoute(limiters: limiters) { body, encoding, compression, limit in
                 let request: P
                 do throws(OTLPHTTPIngestError) {
                     request = try OTLPHTTPIngest.decode(P.self, body: body, encoding: encoding, compression: compression, limit: limit)
@@ -95,6 +102,12 @@ struct OTLPHTTPReceiver: Service {
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
                 return OTLPHTTPResponses.rejected(.tooLarge(limit: maxBodySize), encoding: encoding)
             }
+            if let limiter = route.refusingLimiter {
+                // Refused before the body is read: under memory pressure nothing more is allocated.
+                return OTLPHTTPResponses.status(
+                    .serviceUnavailable, code: .unavailable, message: "data refused due to high memory usage", encoding: encoding,
+                    retryAfterSeconds: max(1, limiter.retryAfter.components.seconds))
+            }
             let raw: ByteBuffer
             do {
                 raw = try await request.body.collect(upTo: maxBodySize)
@@ -103,6 +116,9 @@ struct OTLPHTTPReceiver: Service {
             } catch {
                 return OTLPHTTPResponses.rejected(.invalidBody("failed to read request body: \(error)"), encoding: encoding)
             }
+            let held = raw.readableBytes
+            for limiter in route.limiters { limiter.hold(held) }
+            defer { for limiter in route.limiters { limiter.release(held) } }
             return await route.handle(raw, encoding, compression, maxBodySize)
         }
     }
