@@ -74,6 +74,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer target over the OTLP/HTTP decoding path (scripts/fuzz.sh). Its entry point is compiled only with
+        // -DOTLP_FUZZ under the fuzzer sanitizer; the normal build makes it a replay tool for fuzz inputs.
+        .executableTarget(
+            name: "OTLPFuzz",
+            dependencies: ["Shared", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Fuzz/OTLPFuzz",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SharedTests",
             dependencies: [
