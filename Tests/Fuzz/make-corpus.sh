@@ -20,7 +20,7 @@ import gzip, os, sys, zlib
 
 fixtures, out = sys.argv[1], sys.argv[2]
 SIGNALS = {"traces": 0, "metrics": 1, "logs": 2}
-EXAMPLES = {"trace": 0, "events": 0, "metrics": 1, "logs": 2}
+EXAMPLES = {"trace": 0, "events": 2, "metrics": 1, "logs": 2}
 
 def write(name, content_type, encoding, signal, limit, body):
     with open(os.path.join(out, name), "wb") as f:
