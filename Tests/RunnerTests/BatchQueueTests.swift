@@ -51,7 +51,8 @@ struct BatchQueueTests {
             group.addTask { await queue.run() }
             queue.append(1)
             queue.append(2)
-            try? await Task.sleep(for: .milliseconds(300))
+            // Only the 50 ms timer can send a batch of 2 when batches hold 50 (generous bound for a loaded machine).
+            _ = await ChildProcess.eventually(timeout: .seconds(5)) { !exporter.batches.withLock { $0 }.isEmpty }
             #expect(exporter.batches.withLock { $0 } == [[1, 2]])
             queue.shutdown(deadline: .now.advanced(by: .seconds(1)))
         }

@@ -153,8 +153,10 @@ struct JobTests {
         #expect(complete.events.map(\.name) == ["cost_per_record_over_target"])
         #expect(complete.attributes.contains { $0.key == "cost.over_target" && $0.value.boolValue })
 
-        let off = try await Self.run(["ENABLE_COST_TRACKING": "false"], server: server)
         await server.close()
+        let fresh = try await TestHTTPServer()
+        let off = try await Self.run(["ENABLE_COST_TRACKING": "false"], server: fresh)
+        await fresh.close()
         #expect(off.lines("Record processed").allSatisfy { $0["cost_usd"] == nil })
         let summary = try #require(off.lines("Batch job completed").first?["summary"] as? [String: Any])
         #expect(summary["total_cost_usd"] == nil && summary["job_cost_usd"] == nil)
@@ -166,7 +168,9 @@ struct JobTests {
         let server = try await TestHTTPServer()
         let missing = try await Self.run(["INPUT_PATH": "/nonexistent/input.jsonl"], server: server)
         #expect(missing.exitCode == 2)
-        #expect(missing.lines("Batch job failed").first?["reason"] as? String == "cannot read input /nonexistent/input.jsonl: No such file or directory")
+        #expect(
+            missing.lines("Batch job failed").first?["reason"] as? String
+                == "invalid setting INPUT_PATH: cannot read input /nonexistent/input.jsonl: No such file or directory")
         let invalid = try await Self.run(["MAX_FAILED_RATIO": "2"], server: server)
         #expect(invalid.exitCode == 2)
         #expect(invalid.lines.isEmpty)

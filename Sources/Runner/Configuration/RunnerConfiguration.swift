@@ -39,8 +39,12 @@ struct RunnerConfiguration: Sendable {
         return RunnerConfiguration(job: job, telemetry: telemetry, warnings: warnings + reader.warnings, envFile: envFile)
     }
 
+    /// The file's text; nil when it does not exist or cannot be read (`/dev/null` reads as empty).
     static func readTextFile(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            FileManager.default.isReadableFile(atPath: path)
+        else { return nil }
+        return FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }

@@ -56,8 +56,9 @@ struct BatchJob: Sendable {
                 readSpan.setAttribute("input.format", .string(opened.format))
                 readSpan.setAttribute("input.total_records", .int64(Int64(opened.totalRecords)))
             } catch {
-                readSpan.setStatus(SpanStatus(code: .error, message: error.description))
-                return await abort(root: root, message: error.description)
+                let setting = ConfigurationError(setting: "INPUT_PATH", message: error.description)
+                readSpan.setStatus(SpanStatus(code: .error, message: setting.description))
+                return await abort(root: root, message: setting.description)
             }
             do {
                 output = try configuration.shardOutputPath.map { path throws(ConfigurationError) in try OutputWriter(path: path) }
