@@ -35,7 +35,8 @@ if [ -n "${FUZZ_FORK:-}" ]; then options+=(-fork="$FUZZ_FORK" -ignore_crashes=0)
 
 echo "== fuzz for ${seconds}s (work dir $work)"
 set +e
-"$binary" "${options[@]}" "$work/corpus" 2>&1 | tee "$work/fuzz.log" | grep -E "^#[0-9]+ +(INITED|DONE|pulse)|ERROR|SUMMARY|Test unit written|stat::" 
+"$binary" "${options[@]}" "$work/corpus" 2>&1 | tee "$work/fuzz.log" \
+    | grep --line-buffered -E "^#[0-9]+ +(INITED|DONE|pulse)|^#[0-9]+: cov|ERROR|SUMMARY|Test unit written|stat::"
 status=${PIPESTATUS[0]}
 set -e
 
@@ -48,6 +49,10 @@ if [ "$status" -ne 0 ] || [ -e "${crashes[0]}" ]; then
     echo "replay it without the sanitizer: swift run OTLPFuzz <input>" >&2
     exit 1
 fi
-executions=$(grep -oE "stat::number_of_executed_units: [0-9]+" "$work/fuzz.log" | awk '{s+=$2} END {print s+0}')
+# Executions: the final stats of a single process, or the last progress line of -fork mode.
+executions=$(grep -oE "stat::number_of_executed_units: [0-9]+" "$work/fuzz.log" | awk '{s+=$2} END {print s+0}' || true)
+if [ "${executions:-0}" = 0 ]; then
+    executions=$( (grep -oE "^#[0-9]+:" "$work/fuzz.log" || true) | tail -1 | tr -d '#:')
+fi
 echo "fuzz: no crash in ${seconds}s, ${executions} executions, corpus grew to $(ls "$work/corpus" | wc -l) inputs ($work/corpus)"
 rm -rf "$work/artifacts"
