@@ -75,6 +75,8 @@ actor BatchProcessor<Payload: SignalPayload, C: Clock<Duration>>: Consumer, Serv
                 group.cancelAll()
             }
         } onGracefulShutdown: {
+            // The handler is synchronous and may run on any thread; hop onto the actor to wake the
+            // send loop. The task is short-lived and `run()` waits for the loop it ends.
             Task { await self.beginShutdown() }
         }
         // Final flush: everything still pending goes out as upstream's last "timeout" batch.
