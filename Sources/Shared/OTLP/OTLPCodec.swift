@@ -80,14 +80,10 @@ package enum OTLPCodec {
             return ByteBuffer(bytes: bytes)
         case .json:
             if let request = message as? any OTLPIdentifierCarrying & SwiftProtobuf.Message {
-                return ByteBuffer(bytes: try encodeJSONRequest(request))
+                return ByteBuffer(bytes: try OTLPJSON.encode(request))
             }
             return ByteBuffer(bytes: try OTLPJSON.encode(message))
         }
-    }
-
-    private static func encodeJSONRequest(_ request: some OTLPIdentifierCarrying & SwiftProtobuf.Message) throws -> [UInt8] {
-        try OTLPJSON.encode(request)
     }
 
     /// swift-protobuf's errors print as `SwiftProtobuf.JSONDecodingError.malformedNumber`; keep the case name.

@@ -30,7 +30,12 @@ struct OTLPHTTPReceiver: Service {
         static func make<P: SignalPayload>(
             _ type: P.Type, consumer: any Consumer<P>, limiters: [MemoryLimiter] = [], logger: Logger
         ) -> SignalRoute {
-            SignalRoute(limiters: limiters) { body, encoding, compression, limit in
+            // The success answer never changes: encode it once per encoding, not per request.
+            let success: [OTLPEncoding: Response] = [
+                .protobuf: OTLPHTTPResponses.success(P.self, encoding: .protobuf),
+                .json: OTLPHTTPResponses.success(P.self, encoding: .json),
+            ]
+            return SignalRoute(limiters: limiters) { body, encoding, compression, limit in
                 let request: P
                 do throws(OTLPHTTPIngestError) {
                     request = try OTLPHTTPIngest.decode(P.self, body: body, encoding: encoding, compression: compression, limit: limit)
@@ -38,7 +43,7 @@ struct OTLPHTTPReceiver: Service {
                     logger.debug("Rejected a request", metadata: ["error": "\(error)"])
                     return OTLPHTTPResponses.rejected(error, encoding: encoding)
                 }
-                guard request.itemCount > 0 else { return OTLPHTTPResponses.success(P.self, encoding: encoding) }
+                guard request.itemCount > 0 else { return success[encoding]! }
                 do {
                     try await consumer.consume(request)
                 } catch ConsumerError.permanent(let message) {
@@ -52,7 +57,7 @@ struct OTLPHTTPReceiver: Service {
                     return OTLPHTTPResponses.status(
                         .serviceUnavailable, code: .unavailable, message: "\(error)", encoding: encoding, retryAfterSeconds: 1)
                 }
-                return OTLPHTTPResponses.success(P.self, encoding: encoding)
+                return success[encoding]!
             }
         }
     }
