@@ -7,6 +7,7 @@ enum ComponentConfig: Sendable, Equatable {
     case debug(DebugExporterConfig)
     case attributes(AttributesConfig)
     case healthCheck(HealthCheckConfig)
+    case bearerTokenAuth(BearerTokenAuthConfig)
     case memoryLimiter(MemoryLimiterConfig)
 }
 
@@ -57,6 +58,11 @@ struct ComponentFactory: Sendable {
             module: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension",
             stability: [:], extensionStability: .alpha,
             decode: { .healthCheck(HealthCheckConfig.decode(&$0)) }),
+        ComponentFactory(
+            kind: .extension, type: "bearertokenauth",
+            module: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension",
+            stability: [:], extensionStability: .beta,
+            decode: { .bearerTokenAuth(BearerTokenAuthConfig.decode(&$0)) }),
     ]
 
     static func lookup(_ kind: ComponentKind, _ type: String) -> ComponentFactory? {

@@ -70,6 +70,18 @@ struct CollectorConfig: Sendable {
         for id in service.extensions where extensions[id] == nil {
             errors.append(ConfigError("references extension \"\(id)\" which is not configured", path: ["service", "extensions"]))
         }
+        for (id, receiver) in receivers.sorted(by: { $0.key < $1.key }) {
+            guard case .otlpReceiver(let otlp) = receiver, let authenticator = otlp.http?.authenticator else { continue }
+            let path = ["receivers", id.description, "protocols", "http", "auth", "authenticator"]
+            guard case .bearerTokenAuth? = extensions[authenticator] else {
+                errors.append(ConfigError("failed to resolve authenticator \"\(authenticator)\": authenticator not found", path: path))
+                continue
+            }
+            if !service.extensions.contains(authenticator) {
+                errors.append(ConfigError(
+                    "failed to resolve authenticator \"\(authenticator)\": not enabled in service::extensions", path: path))
+            }
+        }
         for (pipelineID, pipeline) in service.pipelines.sorted(by: { $0.key < $1.key }) {
             let path = ["service", "pipelines", pipelineID.description]
             if pipeline.receivers.isEmpty { errors.append(ConfigError("must have at least one receiver", path: path)) }

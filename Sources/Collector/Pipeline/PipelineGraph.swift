@@ -34,9 +34,17 @@ struct PipelineGraph {
     }
 
     init(config: CollectorConfig, context: Context) throws {
+        var authenticators: [ComponentID: BearerTokenAuthenticator] = [:]
         for id in config.service.extensions {
-            if case .healthCheck(let healthConfig)? = config.extensions[id] {
+            switch config.extensions[id] {
+            case .healthCheck(let healthConfig)?:
                 services.append(HealthCheckExtension(id: id, config: healthConfig, state: context.health, logger: context.logger))
+            case .bearerTokenAuth(let authConfig)?:
+                let authenticator = try BearerTokenAuthenticator(id: id, config: authConfig, logger: context.logger)
+                authenticators[id] = authenticator
+                services.append(authenticator)
+            default:
+                continue
             }
         }
 
@@ -77,7 +85,8 @@ struct PipelineGraph {
             let onListening = context.onReceiverListening
             services.append(OTLPHTTPReceiver(
                 id: id, config: http, routes: routes, logger: context.logger,
-                onListening: { address in await onListening(id, address) }))
+                onListening: { address in await onListening(id, address) },
+                authenticator: http.authenticator.flatMap { authenticators[$0] }))
             receiverCount += 1
         }
     }

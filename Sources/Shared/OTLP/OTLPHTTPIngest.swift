@@ -39,14 +39,24 @@ package enum OTLPHTTPIngest {
     package static func decode<M: OTLPRequest>(
         _ type: M.Type, body: ByteBuffer, encoding: OTLPEncoding, compression: ContentEncoding, limit: Int
     ) throws(OTLPHTTPIngestError) -> M {
-        let plain: ByteBuffer
+        try decodeMessage(M.self, from: decompress(body, compression: compression, limit: limit), encoding: encoding)
+    }
+
+    /// The first step of `decode`: the body as sent, at most `limit` bytes once decompressed.
+    package static func decompress(_ body: ByteBuffer, compression: ContentEncoding, limit: Int) throws(OTLPHTTPIngestError) -> ByteBuffer {
         do {
-            plain = try compression.decode(body, limit: limit)
+            return try compression.decode(body, limit: limit)
         } catch .tooLarge(let limit) {
             throw .tooLarge(limit: limit)
         } catch {
             throw .invalidBody(error.description)
         }
+    }
+
+    /// The second step of `decode`: the message from the decompressed body.
+    package static func decodeMessage<M: OTLPRequest>(
+        _ type: M.Type, from plain: ByteBuffer, encoding: OTLPEncoding
+    ) throws(OTLPHTTPIngestError) -> M {
         do {
             return try OTLPCodec.decode(M.self, from: plain, encoding: encoding)
         } catch {

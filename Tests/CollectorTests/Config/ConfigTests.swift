@@ -75,6 +75,11 @@ struct ConfigTests {
         #expect(http.endpoint == Endpoint(host: "localhost", port: 4318))
         #expect(http.maxRequestBodySize == 20 * 1024 * 1024)
         #expect(http.paths[.traces] == "/v1/traces")
+        #expect(http.readHeaderTimeout == .seconds(60))
+        #expect(http.readTimeout == nil)
+        #expect(http.idleTimeout == .seconds(60))
+        #expect(http.maxConcurrentConnections == 1024)
+        #expect(http.authenticator == nil)
         guard case .batch(let batch)? = config.processors[ComponentID(type: "batch")] else {
             Issue.record("no batch")
             return
@@ -111,7 +116,21 @@ struct ConfigTests {
          "receivers::otlp/5::protocols::http::endpoint: invalid endpoint \"nowhere\": want host:port"),
         ("service:\n  telemetry:\n    logs:\n      level: loud\n", "service::telemetry::logs::level: unrecognized level: \"loud\""),
         ("service:\n  telemetry:\n    unknown: 1\n", "service::telemetry: has invalid keys: unknown"),
-        ("extensions:\n  zpages:\n", "extensions: unknown type: \"zpages\" for id: \"zpages\" (valid values: [health_check])"),
+        ("extensions:\n  zpages:\n", "extensions: unknown type: \"zpages\" for id: \"zpages\" (valid values: [bearertokenauth health_check])"),
+        ("extensions:\n  bearertokenauth:\n", "extensions::bearertokenauth: one of token, tokens or filename must be set"),
+        ("extensions:\n  bearertokenauth/2:\n    token: a\n    filename: /t\n",
+         "extensions::bearertokenauth/2: only one of token, tokens or filename may be set"),
+        ("extensions:\n  bearertokenauth/3:\n    tokens: []\n", "extensions::bearertokenauth/3::tokens: must be a list of non-empty tokens"),
+        ("extensions:\n  bearertokenauth/4:\n    token: a\n    header: \"X Auth\"\n",
+         "extensions::bearertokenauth/4::header: invalid header name \"X Auth\""),
+        ("receivers:\n  otlp/6:\n    protocols:\n      http:\n        auth:\n          request_params: [a]\n",
+         "receivers::otlp/6::protocols::http::auth::authenticator: must name an authenticator extension"),
+        ("receivers:\n  otlp/7:\n    protocols:\n      http:\n        idle_timeout: forever\n",
+         "receivers::otlp/7::protocols::http::idle_timeout: cannot parse \"forever\" as a duration (e.g. 200ms, 5s, 1m30s)"),
+        ("receivers:\n  otlp/8:\n    protocols:\n      http:\n        max_concurrent_connections: -2\n",
+         "receivers::otlp/8::protocols::http::max_concurrent_connections: must be 0 (no limit) or more"),
+        ("receivers:\n  otlp/9:\n    protocols:\n      http:\n        write_timeout: 1s\n",
+         "receivers::otlp/9::protocols::http::write_timeout: is not served by this collector yet"),
         ("extensions:\n  health_check:\n    path: nope\n", "extensions::health_check: path must start with /"),
     ])
     func invalid(_ addition: String, _ expected: String) {
@@ -243,5 +262,35 @@ struct ConfigTests {
     func unset() throws {
         let loaded = try load([Self.minimal.replacingOccurrences(of: "  debug:", with: "  debug:\n    verbosity: ${env:NOPE}")])
         #expect(loaded.unsetVariables == ["NOPE"])
+    }
+}
+
+@Suite("Receiver limits and authentication settings")
+struct ReceiverSettingsTests {
+    private func http(_ yaml: String) throws -> OTLPReceiverConfig.HTTPServerConfig? {
+        let root = try ConfigValue.parse(yaml: yaml)
+        var reader = ConfigReader(root, path: [])
+        let config = OTLPReceiverConfig.decode(&reader)
+        #expect(reader.finishErrors().isEmpty, "\(reader.finishErrors())")
+        return config.http
+    }
+
+    @Test("timeouts and the connection limit are read; 0 means none")
+    func limits() throws {
+        let config = try http("""
+            protocols:
+              http:
+                read_header_timeout: 5s
+                read_timeout: 0
+                idle_timeout: 1m30s
+                max_concurrent_connections: 0
+                auth:
+                  authenticator: bearertokenauth/clients
+            """)
+        #expect(config?.readHeaderTimeout == .seconds(5))
+        #expect(config?.readTimeout == nil)
+        #expect(config?.idleTimeout == .seconds(90))
+        #expect(config?.maxConcurrentConnections == nil)
+        #expect(config?.authenticator == ComponentID(type: "bearertokenauth", name: "clients"))
     }
 }

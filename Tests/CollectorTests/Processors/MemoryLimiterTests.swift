@@ -75,17 +75,24 @@ struct MemoryLimiterTests {
         #expect(!limiter.isRefusing)
     }
 
-    @Test("bodies held by receivers count between ticks")
-    func heldBytes() async {
+    @Test("bodies reserved by receivers count between ticks; a reservation reaching the soft limit is refused")
+    func reservedBytes() async {
         let resident = Resident(50 * 1_048_576)
         let limiter = limiter(Self.config(100), resident: resident)
         await limiter.check()
-        limiter.hold(29 * 1_048_576)
+        #expect(limiter.reserve(29 * 1_048_576))
         #expect(!limiter.isRefusing)
-        limiter.hold(1 * 1_048_576)
+        #expect(!limiter.reserve(1 * 1_048_576))  // 50 + 29 + 1 reaches the soft limit of 80 MiB
+        #expect(!limiter.isRefusing)  // the refused reservation registered nothing
+        #expect(limiter.reserve(1 * 1_048_576 - 1))  // one byte below it
+        #expect(!limiter.reserve(1))
+        limiter.release(30 * 1_048_576 - 1)
+        #expect(limiter.reserve(29 * 1_048_576))
+        // A tick at the soft limit refuses every reservation until a tick finds usage below it again.
+        resident.set(80 * 1_048_576)
+        await limiter.check()
         #expect(limiter.isRefusing)
-        limiter.release(30 * 1_048_576)
-        #expect(!limiter.isRefusing)
+        #expect(!limiter.reserve(1))
     }
 
     @Test("the processor refuses with a retryable error and counts; passes data on otherwise")

@@ -42,7 +42,9 @@ actor BatchProcessor<Payload: SignalPayload, C: Clock<Duration>>: Consumer, Serv
         self.logger = logger
         self.lastSend = clock.now
         let batch = config.sendBatchMaxSize > 0 ? config.sendBatchMaxSize : max(config.sendBatchSize, 1)
-        self.maxPendingItems = max(4 * batch, 8192)
+        // About two batches, the one being filled and the one the exporter is sending: upstream holds as
+        // much, since its receivers block on an unbuffered hand-off while the exporter is busy.
+        self.maxPendingItems = max(2 * batch, 1024)
     }
 
     private var usesTimer: Bool { config.timeout > .zero && config.sendBatchSize > 0 }

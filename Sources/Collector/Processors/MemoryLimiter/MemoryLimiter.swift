@@ -53,8 +53,18 @@ final class MemoryLimiter: Service, Sendable {
     /// How long a refused sender should wait: one check interval, at least a second.
     var retryAfter: Duration { max(.seconds(1), config.checkInterval) }
 
-    /// Registers a body of `bytes` held by a receiver until `release` is called.
-    func hold(_ bytes: Int) { state.withLock { $0.heldBytes += bytes } }
+    /// Registers `bytes` of request body a receiver is about to read and hold until `release`, unless
+    /// they would take usage to the soft limit: then nothing is registered and the caller refuses the
+    /// request. Reserving before reading is what keeps many large concurrent requests from overshooting
+    /// the limit between two ticks.
+    func reserve(_ bytes: Int) -> Bool {
+        state.withLock {
+            guard !$0.refusing, $0.residentAtTick + $0.heldBytes + bytes < softLimit else { return false }
+            $0.heldBytes += bytes
+            return true
+        }
+    }
+
     func release(_ bytes: Int) { state.withLock { $0.heldBytes -= bytes } }
 
     func count(accepted: Int = 0, refused: Int = 0) {
@@ -141,7 +151,7 @@ struct MemoryLimiterProcessor<Payload: SignalPayload>: Consumer {
 /// where the symbol does not exist (musl, Darwin).
 enum HeapTrim {
     private typealias Trim = @convention(c) (Int) -> Int32
-    nonisolated(unsafe) private static let trim: Trim? = {
+    private static let trim: Trim? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
         return unsafeBitCast(symbol, to: Trim.self)
     }()

@@ -27,6 +27,12 @@ enum OTLPHTTPResponses {
         return Response(status: httpStatus, headers: headers, body: .init(byteBuffer: body))
     }
 
+    /// 503 + `Retry-After` (one check interval, at least a second): a memory limiter refused the request.
+    static func refused(by limiter: MemoryLimiter, encoding: OTLPEncoding) -> Response {
+        status(.serviceUnavailable, code: .unavailable, message: "data refused due to high memory usage", encoding: encoding,
+               retryAfterSeconds: max(1, limiter.retryAfter.components.seconds))
+    }
+
     /// Upstream's fixed fallback when an error body cannot be encoded.
     static let marshalFailure = Response(
         status: .internalServerError, headers: [.contentType: "application/json"],

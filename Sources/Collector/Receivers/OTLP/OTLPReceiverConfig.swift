@@ -14,6 +14,19 @@ struct OTLPReceiverConfig: Sendable, Equatable {
         var maxRequestBodySize = 20 * 1024 * 1024
         /// `traces_url_path`, `metrics_url_path`, `logs_url_path`.
         var paths: [Signal: String] = Dictionary(uniqueKeysWithValues: Signal.allCases.map { ($0, $0.defaultPath) })
+        /// `auth.authenticator`: the id of a `bearertokenauth` extension checking every request (401 otherwise).
+        var authenticator: ComponentID?
+        /// `read_header_timeout`: how long a connection may take to deliver a request's headers, counted from
+        /// when it opened or answered its previous request. Default 1m (confighttp's generic default; the
+        /// upstream OTLP receiver sets 0, which lets a slow-loris client hold a connection forever).
+        var readHeaderTimeout: Duration? = .seconds(60)
+        /// `read_timeout`: the whole request, headers and body, from its first byte. Default 0 (none).
+        var readTimeout: Duration?
+        /// `idle_timeout`: a kept-alive connection with no request in progress is closed after this. Default 1m.
+        var idleTimeout: Duration? = .seconds(60)
+        /// `max_concurrent_connections` (not an upstream key): connections beyond it wait in the listen
+        /// backlog until one closes. Default 1024; `0` means no limit.
+        var maxConcurrentConnections: Int? = 1024
     }
 
     static func decode(_ reader: inout ConfigReader) -> OTLPReceiverConfig {
@@ -54,8 +67,36 @@ struct OTLPReceiverConfig: Sendable, Equatable {
                 reader.fail(key, "invalid HTTP URL path set for signal: \"\(text)\"")
             }
         }
-        for key in ["tls", "cors", "auth", "include_metadata", "compression_algorithms", "response_headers", "middlewares",
-                    "read_timeout", "read_header_timeout", "write_timeout", "idle_timeout", "keep_alives_enabled", "transport"]
+        if reader.keys.contains("auth") {
+            var auth = reader.child("auth")
+            if let text = auth.string("authenticator") {
+                do { config.authenticator = try ComponentID(parsing: text) } catch { auth.fail("authenticator", error.message) }
+            } else {
+                auth.fail("authenticator", "must name an authenticator extension")
+            }
+            if auth.keys.contains("request_params") {
+                _ = auth.raw("request_params")
+                auth.fail("request_params", "is not served by this collector yet")
+            }
+            reader.absorb(auth)
+        }
+        // A zero or negative duration means "no limit", as in Go's http.Server.
+        func timeout(_ key: String) -> Duration?? {
+            guard let value = reader.duration(key) else { return nil }
+            return .some(value > .zero ? value : nil)
+        }
+        if let value = timeout("read_header_timeout") { config.readHeaderTimeout = value }
+        if let value = timeout("read_timeout") { config.readTimeout = value }
+        if let value = timeout("idle_timeout") { config.idleTimeout = value }
+        if let value = reader.int("max_concurrent_connections") {
+            if value < 0 {
+                reader.fail("max_concurrent_connections", "must be 0 (no limit) or more")
+            } else {
+                config.maxConcurrentConnections = value == 0 ? nil : value
+            }
+        }
+        for key in ["tls", "cors", "include_metadata", "compression_algorithms", "response_headers", "middlewares",
+                    "write_timeout", "keep_alives_enabled", "transport"]
         where reader.keys.contains(key) {
             _ = reader.raw(key)
             reader.fail(key, "is not served by this collector yet")
