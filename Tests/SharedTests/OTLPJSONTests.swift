@@ -78,9 +78,16 @@ struct OTLPJSONTests {
         #expect(throws: OTLPDecodingError.self) { try decodeTraces(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":[]}]}]}]}"#) }
     }
 
-    @Test("an unknown enum name is ignored like an unknown field (upstream rejects it)")
+    @Test("an unknown enum name is an error, as upstream's; after an unknown field it is left unset")
     func unknownEnumName() throws {
-        let s = try decodeTraces(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","kind":"NOPE"}]}]}]}"#).resourceSpans[0].scopeSpans[0].spans[0]
+        #expect(throws: OTLPDecodingError.self) {
+            try decodeTraces(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","kind":"NOPE"}]}]}]}"#)
+        }
+        #expect(throws: OTLPDecodingError.self) {
+            try decodeTraces(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","kind":"NOPE","new":1}]}]}]}"#)
+        }
+        let s = try decodeTraces(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","new":1,"kind":"NOPE"}]}]}]}"#)
+            .resourceSpans[0].scopeSpans[0].spans[0]
         #expect(s.name == "x")
         #expect(s.kind == .unspecified)
     }

@@ -4,6 +4,10 @@ package import SwiftProtobuf
 /// OTLP/JSON on top of swift-protobuf's proto3 JSON mapping, with the OTLP deviations
 /// (opentelemetry-proto `docs/specification.md`, "JSON Protobuf Encoding"):
 /// trace and span ids are hex strings, not base64; enums are integers; unknown fields are ignored.
+/// An unknown enum *name* is an error, as upstream's decoder makes it (a 400). swift-protobuf can only
+/// ignore both or neither, so a body is read strictly first, and read again ignoring both only when the
+/// strict reading stopped at an unknown field: an unknown enum name after the first unknown field of a
+/// body is then left unset instead of rejected.
 ///
 /// swift-protobuf already accepts lowerCamelCase and snake_case keys and 64-bit integers as numbers
 /// or strings. For ids, decoding lets swift-protobuf read the string as base64 and then recovers the
@@ -18,6 +22,8 @@ package enum OTLPJSON {
         return options
     }()
 
+    private static let strictDecodingOptions = JSONDecodingOptions()
+
     private static let encodingOptions: JSONEncodingOptions = {
         var options = JSONEncodingOptions()
         options.alwaysPrintEnumsAsInts = true
@@ -28,7 +34,12 @@ package enum OTLPJSON {
     package static func decode<M: SwiftProtobuf.Message & OTLPIdentifierCarrying>(
         _ type: M.Type, from bytes: some SwiftProtobufContiguousBytes
     ) throws -> M {
-        var message = try M(jsonUTF8Bytes: bytes, options: decodingOptions)
+        var message: M
+        do {
+            message = try M(jsonUTF8Bytes: bytes, options: strictDecodingOptions)
+        } catch JSONDecodingError.unknownField {
+            message = try M(jsonUTF8Bytes: bytes, options: decodingOptions)
+        }
         try message.forEachIdentifier { id, kind, field in
             id = try recoverIdentifier(id, kind: kind, field: field)
         }
