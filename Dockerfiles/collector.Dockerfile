@@ -36,7 +36,7 @@ COPY --from=build /out/usr/local/bin/collector /usr/local/bin/collector
 # otel-collector-config is mounted over /etc/otelcol.
 COPY collector.yaml /etc/otelcol/config.yaml
 USER 65532:65532
-# OTLP/HTTP. (health_check 13133 and the collector's own metrics 8888 once configured.)
-EXPOSE 4318
+# OTLP/HTTP, the health_check extension, the collector's own metrics (/metrics), as collector.yaml configures them.
+EXPOSE 4318 13133 8888
 ENTRYPOINT ["/usr/local/bin/collector"]
 CMD ["--config", "/etc/otelcol/config.yaml"]

@@ -30,6 +30,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 health_port=$(free_port)
+metrics_port=$(free_port)
 cat > "$work/loopback.yaml" <<YAML
 receivers:
   otlp:
@@ -39,6 +40,15 @@ receivers:
 extensions:
   health_check:
     endpoint: 127.0.0.1:$health_port
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: $metrics_port
 YAML
 
 echo "== starting the collector (the \"Service\") on 127.0.0.1:$port"
@@ -66,6 +76,11 @@ job_status=0
     "$bin/runner"
 ) >"$work/job.log" 2>"$work/job.err" || job_status=$?
 
+echo "== the collector's own metrics (the Service's 8888 port; here GET 127.0.0.1:$metrics_port/metrics)"
+python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$metrics_port/metrics', timeout=5).read().decode(), end='')" \
+  >"$work/metrics.txt" || { echo "metrics endpoint not answering" >&2; exit 1; }
+grep -E '^otelcol_(receiver_(accepted|refused)|exporter_sent|processor_batch_(batch_size|timeout)_trigger|process_memory_rss)' "$work/metrics.txt" || true
+
 echo "== stopping the collector (SIGTERM to PID $collector_pid): it drains before exiting"
 kill -TERM "$collector_pid"
 collector_status=0
@@ -92,6 +107,8 @@ missing=0
 for id in $ids; do
   if grep -q "$id" "$work/collector.out"; then echo "trace $id: in the job log and in the collector's output"; else echo "trace $id: MISSING from the collector's output"; missing=1; fi
 done
+grep -qE '^otelcol_receiver_accepted_spans\{receiver="otlp",transport="http"\} [1-9]' "$work/metrics.txt" \
+  && echo "collector metrics: accepted spans counted" || { echo "collector metrics: no accepted spans counted"; missing=1; }
 for metric in batch_total_records record_latency_ms; do
   grep -q -- "-> Name: $metric" "$work/collector.out" && echo "metric $metric: received" || { echo "metric $metric: MISSING"; missing=1; }
 done

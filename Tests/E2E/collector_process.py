@@ -13,6 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINT_LINE = re.compile(r'Starting HTTP server\t\{"endpoint": "([^"]+)"')
+METRICS_LINE = re.compile(r'Serving metrics\t\{"address": "([^"]+)"')
+# The collector's own metrics on a free loopback port (the default, localhost:8888, would clash between tests).
+LOOPBACK_METRICS = "  telemetry:\n    metrics:\n      readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: 0}}}}]\n"
 ENTRY_START = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t(\w+)\t", re.M)
 
 
@@ -62,6 +65,20 @@ class Collector:
     @property
     def base_url(self) -> str:
         return f"http://{self.endpoint}"
+
+    @property
+    def metrics_endpoint(self) -> str:
+        """Where the collector serves its own metrics (from its `Serving metrics` line)."""
+        match = METRICS_LINE.search(self.stderr())
+        if not match:
+            raise RuntimeError(f"the collector serves no metrics:\n{self.stderr()}")
+        return match.group(1)
+
+    def scrape(self) -> str:
+        """`GET /metrics`: the Prometheus text of the collector's own metrics."""
+        with urllib.request.urlopen(f"http://{self.metrics_endpoint}/metrics", timeout=10) as response:
+            assert response.status == 200
+            return response.read().decode()
 
     def post(self, path: str, body: bytes, content_type: str, encoding: str | None = None,
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -115,8 +132,8 @@ def entries(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def config(verbosity: str = "detailed", batch: str | None = None, extra_http: str = "") -> str:
-    """A collector config on 127.0.0.1:0 with a debug exporter for all three signals."""
+def config(verbosity: str = "detailed", batch: str | None = None, extra_http: str = "", telemetry: str = LOOPBACK_METRICS) -> str:
+    """A collector config on 127.0.0.1:0 with a debug exporter for all three signals (own metrics on a free port)."""
     processors = f"processors:\n  batch:\n{batch}\n" if batch is not None else ""
     uses = "      processors: [batch]\n" if batch is not None else ""
     pipelines = "".join(
@@ -126,5 +143,5 @@ def config(verbosity: str = "detailed", batch: str | None = None, extra_http: st
         "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\n" + extra_http
         + processors
         + f"exporters:\n  debug:\n    verbosity: {verbosity}\n"
-        + "service:\n  pipelines:\n" + pipelines
+        + "service:\n" + telemetry + "  pipelines:\n" + pipelines
     )

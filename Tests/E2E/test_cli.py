@@ -103,7 +103,8 @@ def test_lab_config_runs_with_health_check() -> None:
     override = Path(tempfile.mkdtemp()) / "loopback.yaml"
     override.write_text(
         "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\n"
-        f"extensions:\n  health_check:\n    endpoint: 127.0.0.1:{health_port}\n")
+        f"extensions:\n  health_check:\n    endpoint: 127.0.0.1:{health_port}\n"
+        "service:\n  telemetry:\n    metrics:\n      readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: 0}}}}]\n")
     lab = Collector((ROOT / "collector.yaml").read_text(), extra_args=["--config", str(override)])
     with lab:
         with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/", timeout=5) as response:

@@ -35,18 +35,32 @@ struct RunCommand: AsyncParsableCommand {
 
         let health = HealthState()
         let readiness = Readiness(logger: logger, health: health)
+        // The collector's own metrics: one registry, handed to every component (no global bootstrap).
+        let metricsConfig = loaded.config.service.metrics
+        let telemetry = CollectorTelemetry(config: metricsConfig)
         let graph: PipelineGraph
         do {
             graph = try PipelineGraph(
                 config: loaded.config,
-                context: .init(logger: logger, onReceiverListening: { _, _ in await readiness.receiverListening() }, health: health))
+                context: .init(
+                    logger: logger, onReceiverListening: { _, _ in await readiness.receiverListening() }, health: health,
+                    telemetry: telemetry))
         } catch {
             logger.error("Failed to build pipelines", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        await readiness.expect(graph.receiverCount)
 
         var services = graph.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        // Ready means the metrics are served too; the server starts first and stops last.
+        if metricsConfig.isEnabled, let reader = metricsConfig.reader {
+            let server = MetricsServer(
+                endpoint: reader.endpoint, telemetry: telemetry, logger: logger,
+                onListening: { _ in await readiness.receiverListening() })
+            services.insert(.init(service: server), at: 0)
+            await readiness.expect(graph.receiverCount + 1)
+        } else {
+            await readiness.expect(graph.receiverCount)
+        }
         services.append(.init(service: ShutdownAnnouncer(logger: logger, health: health), successTerminationBehavior: .ignore))
         var groupLogger = logger
         groupLogger.logLevel = .warning

@@ -126,6 +126,8 @@ struct ServiceConfig: Sendable {
     var extensions: [ComponentID] = []
     /// `telemetry.logs.level`, default info (`dpanic`, `panic`, `fatal` read as error).
     var logLevel: LogLevel = .info
+    /// `telemetry.metrics`: the collector's own metrics (default: level normal on `localhost:8888`).
+    var metrics = TelemetryMetricsConfig()
 
     static func decode(_ reader: inout ConfigReader) -> ServiceConfig {
         var service = ServiceConfig()
@@ -162,6 +164,9 @@ struct ServiceConfig: Sendable {
             logs.fail("encoding", "only the console encoding is served by this collector")
         }
         telemetry.absorb(logs)
+        var metrics = telemetry.child("metrics")
+        service.metrics = TelemetryMetricsConfig.decode(&metrics)
+        telemetry.absorb(metrics)
         reader.absorb(telemetry)
         return service
     }

@@ -109,6 +109,11 @@ struct ConfigReader {
         ConfigReader(raw(key), path: path + [key])
     }
 
+    /// Errors found by a reader over a value that is not one of this mapping's keys (a list item).
+    mutating func record(_ more: [ConfigError]) {
+        errors += more
+    }
+
     mutating func absorb(_ child: ConfigReader) {
         errors += child.finishErrors()
     }

@@ -31,6 +31,8 @@ struct PipelineGraph {
         var onReceiverListening: @Sendable (ComponentID, String) async -> Void = { _, _ in }
         /// Shared with the health check; the run command flips it.
         var health = HealthState()
+        /// The collector's own metrics (`service.telemetry.metrics`); records nothing by default.
+        var telemetry: CollectorTelemetry = .disabled
     }
 
     init(config: CollectorConfig, context: Context) throws {
@@ -73,13 +75,19 @@ struct PipelineGraph {
             var receiverLogger = context.logger
             receiverLogger[metadataKey: "otelcol.component.id"] = "\(id)"
             if let entry = traces[id] {
-                routes[http.paths[.traces]!] = .make(OTLPTracesRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger)
+                routes[http.paths[.traces]!] = .make(
+                    OTLPTracesRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger,
+                    metrics: context.telemetry.receiver(id, transport: "http", signal: .traces))
             }
             if let entry = metrics[id] {
-                routes[http.paths[.metrics]!] = .make(OTLPMetricsRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger)
+                routes[http.paths[.metrics]!] = .make(
+                    OTLPMetricsRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger,
+                    metrics: context.telemetry.receiver(id, transport: "http", signal: .metrics))
             }
             if let entry = logs[id] {
-                routes[http.paths[.logs]!] = .make(OTLPLogsRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger)
+                routes[http.paths[.logs]!] = .make(
+                    OTLPLogsRequest.self, consumer: entry.consumer, limiters: entry.limiters, logger: receiverLogger,
+                    metrics: context.telemetry.receiver(id, transport: "http", signal: .logs))
             }
             guard !routes.isEmpty else { continue }
             let onListening = context.onReceiverListening
@@ -103,7 +111,9 @@ struct PipelineGraph {
             var fanOut: [any Consumer<P>] = []
             for id in pipeline.exporters {
                 if exporters[id] == nil, case .debug(let exporterConfig)? = config.exporters[id] {
-                    exporters[id] = DebugExporter<P>(id: id, config: exporterConfig, output: try output(exporterConfig))
+                    exporters[id] = MeteredExporter<P>(
+                        exporter: DebugExporter<P>(id: id, config: exporterConfig, output: try output(exporterConfig)),
+                        metrics: context.telemetry.exporter(id, signal: P.signal))
                 }
                 if let exporter = exporters[id] { fanOut.append(exporter) }
             }
@@ -117,7 +127,8 @@ struct PipelineGraph {
                 switch config.processors[id] {
                 case .batch(let batchConfig)?:
                     let processor = BatchProcessor<P, ContinuousClock>(
-                        id: id, config: batchConfig, next: next, clock: context.clock, logger: logger)
+                        id: id, config: batchConfig, next: next, clock: context.clock, logger: logger,
+                        metrics: context.telemetry.batch(id))
                     services.append(processor)
                     batches.append(processor)
                     next = processor
@@ -125,7 +136,8 @@ struct PipelineGraph {
                     let limiter = memoryLimiters[id] ?? MemoryLimiter(id: id, config: limiterConfig, logger: logger)
                     memoryLimiters[id] = limiter
                     limiters.append(limiter)
-                    next = MemoryLimiterProcessor(limiter: limiter, next: next)
+                    next = MemoryLimiterProcessor(
+                        limiter: limiter, next: next, metrics: context.telemetry.memoryLimiter(id, signal: P.signal))
                 case .attributes(let attributesConfig)?:
                     next = try AttributesProcessor<P>(id: id, config: attributesConfig, next: next, logger: logger)
                 default:

@@ -108,6 +108,8 @@ final class CollectorProcess {
               debug:
                 verbosity: \(verbosity)
             service:
+              # No own-metrics server: its default port (localhost:8888) would clash between parallel tests.
+              telemetry: {metrics: {level: none}}
               pipelines:
                 traces: {receivers: [otlp], processors: [batch], exporters: [debug]}
                 metrics: {receivers: [otlp], processors: [batch], exporters: [debug]}

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import ServiceLifecycle
 import Shared
@@ -34,8 +35,12 @@ actor BatchProcessor<Payload: SignalPayload, C: Clock<Duration>>: Consumer, Serv
     private(set) var sizeTriggeredSends = 0
     private(set) var timeoutTriggeredSends = 0
 
-    init(id: ComponentID, config: BatchConfig, next: any Consumer<Payload>, clock: C, logger: Logger) {
+    /// `otelcol_processor_batch_*`: items per batch and the trigger of each send.
+    private let metrics: BatchMetrics?
+
+    init(id: ComponentID, config: BatchConfig, next: any Consumer<Payload>, clock: C, logger: Logger, metrics: BatchMetrics? = nil) {
         self.id = id
+        self.metrics = metrics
         self.config = config
         self.next = next
         self.clock = clock
@@ -68,17 +73,23 @@ actor BatchProcessor<Payload: SignalPayload, C: Clock<Duration>>: Consumer, Serv
     // MARK: - Service
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                if usesTimer {
-                    group.addTask { await self.runTimer() }
+        // Cancellation (another service failed, e.g. a port already in use) ends the loop like a
+        // graceful shutdown; without it the send loop would wait for a wake-up that never comes.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    if usesTimer {
+                        group.addTask { await self.runTimer() }
+                    }
+                    await sendLoop()
+                    group.cancelAll()
                 }
-                await sendLoop()
-                group.cancelAll()
+            } onGracefulShutdown: {
+                // The handler is synchronous and may run on any thread; hop onto the actor to wake the
+                // send loop. The task is short-lived and `run()` waits for the loop it ends.
+                Task { await self.beginShutdown() }
             }
-        } onGracefulShutdown: {
-            // The handler is synchronous and may run on any thread; hop onto the actor to wake the
-            // send loop. The task is short-lived and `run()` waits for the loop it ends.
+        } onCancel: {
             Task { await self.beginShutdown() }
         }
         // Final flush: everything still pending goes out as upstream's last "timeout" batch.
@@ -150,9 +161,14 @@ actor BatchProcessor<Payload: SignalPayload, C: Clock<Duration>>: Consumer, Serv
         sending = true
         defer { sending = false }
         switch trigger {
-        case .size: sizeTriggeredSends += 1
-        case .timeout: timeoutTriggeredSends += 1
+        case .size:
+            sizeTriggeredSends += 1
+            metrics?.sizeTriggerSends.increment()
+        case .timeout:
+            timeoutTriggeredSends += 1
+            metrics?.timeoutTriggerSends.increment()
         }
+        metrics?.sendSize.record(batch.itemCount)
         do {
             try await next.consume(batch)
         } catch {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -135,13 +136,17 @@ final class MemoryLimiter: Service, Sendable {
 struct MemoryLimiterProcessor<Payload: SignalPayload>: Consumer {
     let limiter: MemoryLimiter
     let next: any Consumer<Payload>
+    /// `otelcol_processor_memory_limiter_{accepted,refused}_*` of this signal.
+    var metrics: MemoryLimiterMetrics? = nil
 
     func consume(_ payload: Payload) async throws {
         if limiter.isRefusing {
             limiter.count(refused: payload.itemCount)
+            metrics?.refused.increment(by: payload.itemCount)
             throw ConsumerError.refused("data refused due to high memory usage", retryAfter: limiter.retryAfter)
         }
         limiter.count(accepted: payload.itemCount)
+        metrics?.accepted.increment(by: payload.itemCount)
         try await next.consume(payload)
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -27,7 +28,8 @@ struct OTLPHTTPReceiver: Service {
         let handle: @Sendable (ByteBuffer, OTLPEncoding, ContentEncoding, Int, MemoryReservation) async -> Response
 
         static func make<P: SignalPayload>(
-            _ type: P.Type, consumer: any Consumer<P>, limiters: [MemoryLimiter] = [], logger: Logger
+            _ type: P.Type, consumer: any Consumer<P>, limiters: [MemoryLimiter] = [], logger: Logger,
+            metrics: ReceiverMetrics? = nil
         ) -> SignalRoute {
             // The success answer never changes: encode it once per encoding, not per request.
             let success: [OTLPEncoding: Response] = [
@@ -47,17 +49,22 @@ struct OTLPHTTPReceiver: Service {
                     logger.debug("Rejected a request", metadata: ["error": "\(error)"])
                     return OTLPHTTPResponses.rejected(error, encoding: encoding)
                 }
-                guard request.itemCount > 0 else { return success[encoding]! }
+                let items = request.itemCount
+                guard items > 0 else { return success[encoding]! }
                 do {
                     try await consumer.consume(request)
+                    metrics?.accepted.increment(by: items)
                 } catch ConsumerError.permanent(let message) {
+                    metrics?.refused.increment(by: items)
                     return OTLPHTTPResponses.status(.internalServerError, code: .internal, message: message, encoding: encoding)
                 } catch ConsumerError.refused(let message, let retryAfter) {
+                    metrics?.refused.increment(by: items)
                     return OTLPHTTPResponses.status(
                         .serviceUnavailable, code: .unavailable, message: message, encoding: encoding,
                         retryAfterSeconds: max(1, retryAfter.components.seconds))
                 } catch {
                     // Upstream maps any other error to UNAVAILABLE: retryable.
+                    metrics?.refused.increment(by: items)
                     return OTLPHTTPResponses.status(
                         .serviceUnavailable, code: .unavailable, message: "\(error)", encoding: encoding, retryAfterSeconds: 1)
                 }
