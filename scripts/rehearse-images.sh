@@ -384,6 +384,42 @@ else
 fi
 grep -E '"(Batch job completed|Connected to OTLP collector)"' "$WORK/job.log" | head -n 2 | cut -c1-400 | sed 's/^/      /'
 
+# Optional: the cost/performance trade-off, the runner container with N generated records at three CPU
+# limits (podman --cpus, and the same CPU_LIMIT for the cost model), exporting to the same collector.
+# REHEARSE_COST_RECORDS=N turns it on (off by default: CI time). Prints the job's own summary numbers.
+cost_records=${REHEARSE_COST_RECORDS:-0}
+if [ "$cost_records" -gt 0 ] 2>/dev/null; then
+  step "cost/performance: $cost_records generated records at CPU limits 250m, 500m, 1000m"
+  printf '%-8s %10s %14s %14s %16s %14s\n' cpu records/s avg_latency_ms job_cost_usd usd_per_million wall_time_s
+  for millicores in 250 500 1000; do
+    sed -e "s/^CPU_LIMIT=.*/CPU_LIMIT=${millicores}m/" -e "s/^K8S_CPU_LIMIT_MILLICORES=.*/K8S_CPU_LIMIT_MILLICORES=$millicores/" \
+      "$WORK/job.env" >"$WORK/cost.env"
+    printf 'GENERATE_RECORDS=%s\nLOG_RECORDS=none\nOUTPUT_PATH=/data/output/predictions.jsonl\n' "$cost_records" >>"$WORK/cost.env"
+    cpus=$(awk -v m="$millicores" 'BEGIN { printf "%.3f", m / 1000 }')
+    opts=()
+    prev=""
+    for a in "${RESTRICTED[@]}"; do
+      if [ "$prev" = --cpus ]; then opts+=("$cpus"); else opts+=("$a"); fi
+      prev=$a
+    done
+    rc=0
+    timeout 900 "${PODMAN[@]}" run --rm --name "$RUNNER_CTR" "${opts[@]}" --env-file "$WORK/cost.env" \
+      --tmpfs /data/output:rw,size=256m,mode=1777 --tmpfs /tmp:rw,size=64m,mode=1777 \
+      "$RUNNER_IMAGE" >"$WORK/cost.log" 2>"$WORK/cost.err" </dev/null || rc=$?
+    if [ "$rc" != 0 ]; then fail "cost run at ${millicores}m exited $rc" "$(tail -n 5 "$WORK/cost.err")"; continue; fi
+    python3 - "$WORK/cost.log" "${millicores}m" <<'PYEOF' || fail "cost run at ${millicores}m: no summary"
+import json, sys
+for line in open(sys.argv[1]):
+    if '"Batch job completed"' in line:
+        s = json.loads(line)["summary"]
+        print(f"{sys.argv[2]:<8} {s['records_per_second']:10.0f} {s['avg_latency_ms']:14.4f} {s['job_cost_usd']:14.3e} {s['cost_per_million_records_usd']:16.4f} {s['wall_time_ms'] / 1000:14.2f}")
+        break
+else:
+    sys.exit(1)
+PYEOF
+  done
+fi
+
 step "stopping the collector container (SIGTERM by name, then its podman process by PID $collector_pid)"
 podman_ stop -t 20 "$COLLECTOR_CTR" >/dev/null 2>&1
 collector_status=0
