@@ -13,17 +13,21 @@ WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-# Release build, Swift runtime linked statically, own scratch path, stripped.
+# Release build, Swift runtime linked statically, own scratch path, stripped; plus the
+# libz.so.1 the runtime base lacks (see collector.Dockerfile).
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN swift build -c release --static-swift-stdlib --product runner --scratch-path /src/.build-static \
     && install -D -m 0755 /src/.build-static/release/runner /out/usr/local/bin/runner \
     && strip --strip-unneeded /out/usr/local/bin/runner \
-    && ls -l /out/usr/local/bin/runner \
+    && libz=$(ldd /out/usr/local/bin/runner | awk '$1 == "libz.so.1" { print $3 }') \
+    && if [ -n "$libz" ]; then libz=$(readlink -f "$libz") && install -D -m 0644 "$libz" "/out$(dirname "$libz")/libz.so.1"; fi \
+    && ls -lR /out \
     && ldd /out/usr/local/bin/runner
 
 FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="otel-batch-lab runner" \
       org.opencontainers.image.description="Swift batch inference job exporting traces, metrics and logs over OTLP/HTTP"
-COPY --from=build /out/usr/local/bin/runner /usr/local/bin/runner
+COPY --from=build /out/ /
 # The runner reads an optional .env from its working directory; none is baked in.
 WORKDIR /home/nonroot
 USER 65532:65532
