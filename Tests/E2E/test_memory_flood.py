@@ -51,6 +51,9 @@ exporters:
   debug:
     verbosity: detailed
 service:
+  telemetry:
+    metrics:
+      level: none
   pipelines:
     traces:
       receivers: [otlp]
