@@ -30,13 +30,13 @@ RUN swift build -c release --static-swift-stdlib --product collector --scratch-p
 
 FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="otel-batch-lab collector" \
-      org.opencontainers.image.description="Swift OpenTelemetry collector (OTLP/HTTP in, debug exporter on stdout)"
+      org.opencontainers.image.description="Swift OpenTelemetry collector (OTLP/gRPC and OTLP/HTTP in, debug exporter on stdout)"
 COPY --from=build /out/usr/local/bin/collector /usr/local/bin/collector
 # A default configuration, so the image runs on its own; in Kubernetes the ConfigMap
 # otel-collector-config is mounted over /etc/otelcol.
 COPY collector.yaml /etc/otelcol/config.yaml
 USER 65532:65532
-# OTLP/HTTP. (health_check 13133 and the collector's own metrics 8888 once configured.)
-EXPOSE 4318
+# OTLP/gRPC and OTLP/HTTP. (health_check 13133 and the collector's own metrics 8888 once configured.)
+EXPOSE 4317 4318
 ENTRYPOINT ["/usr/local/bin/collector"]
 CMD ["--config", "/etc/otelcol/config.yaml"]
