@@ -100,7 +100,7 @@ final class CollectorProcess {
         port: Int = 0, grpcPort: Int? = nil, verbosity: String = "detailed", directory: String, name: String = "collector"
     ) async throws -> CollectorProcess {
         let binary = try Binaries.require("collector")
-        let grpc = grpcPort.map { "\n          grpc:\n            endpoint: 127.0.0.1:\($0)" } ?? ""
+        let grpc = grpcPort.map { "\n      grpc:\n        endpoint: 127.0.0.1:\($0)" } ?? ""
         let config = """
             receivers:
               otlp:
