@@ -8,12 +8,22 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// OTLP/gRPC (the collector's `protocols.grpc`, the runner's `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`) costs grpc-swift,
+/// its HTTP/2 transport and, through it, swift-nio-ssl (BoringSSL), swift-certificates and swift-crypto: several
+/// times the rest of the build on 2 cores. It is behind the `GRPC` trait, on by default; an HTTP-only build is
+/// `swift build --disable-default-traits`. The generated service code lives in its own target, `OTLPGRPC`.
+let grpc: TargetDependencyCondition? = .when(traits: ["GRPC"])
+
 let package = Package(
     name: "otel-batch-lab",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "collector", targets: ["Collector"]),
         .executable(name: "runner", targets: ["Runner"]),
+    ],
+    traits: [
+        .trait(name: "GRPC", description: "OTLP/gRPC in the collector (receivers.otlp.protocols.grpc) and the runner (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)"),
+        .default(enabledTraits: ["GRPC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -29,6 +39,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -39,6 +52,18 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
             exclude: ["OTLP/Proto"],
+            swiftSettings: swiftSettings
+        ),
+        // The OTLP services' gRPC stubs, generated once by scripts/generate-otlp.sh (protoc-gen-grpc-swift-2) and
+        // committed. Only built when the GRPC trait is on (the targets below depend on it under that condition).
+        .target(
+            name: "OTLPGRPC",
+            dependencies: [
+                "Shared",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -58,6 +83,10 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .target(name: "OTLPGRPC", condition: grpc),
+                .product(name: "GRPCCore", package: "grpc-swift-2", condition: grpc),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport", condition: grpc),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf", condition: grpc),
             ],
             swiftSettings: swiftSettings
         ),
@@ -76,6 +105,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .target(name: "OTLPGRPC", condition: grpc),
+                .product(name: "GRPCCore", package: "grpc-swift-2", condition: grpc),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport", condition: grpc),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf", condition: grpc),
             ],
             swiftSettings: swiftSettings
         ),

@@ -38,13 +38,13 @@ RUN swift build -c release --static-swift-stdlib --product collector --scratch-p
 
 FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="otel-batch-lab collector" \
-      org.opencontainers.image.description="Swift OpenTelemetry collector (OTLP/HTTP in, debug exporter on stdout)"
+      org.opencontainers.image.description="Swift OpenTelemetry collector (OTLP/gRPC and OTLP/HTTP in, debug exporter on stdout)"
 COPY --from=build /out/ /
 # A default configuration, so the image runs on its own; in Kubernetes the ConfigMap
 # otel-collector-config is mounted over /etc/otelcol.
 COPY collector.yaml /etc/otelcol/config.yaml
 USER 65532:65532
-# OTLP/HTTP, the health_check extension, the collector's own metrics (/metrics), as collector.yaml configures them.
-EXPOSE 4318 13133 8888
+# OTLP/gRPC, OTLP/HTTP, the health_check extension, the collector's own metrics (/metrics), as collector.yaml configures them.
+EXPOSE 4317 4318 13133 8888
 ENTRYPOINT ["/usr/local/bin/collector"]
 CMD ["--config", "/etc/otelcol/config.yaml"]

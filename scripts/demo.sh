@@ -5,6 +5,7 @@
 #
 #   scripts/demo.sh            # release build, then the run (the run itself takes seconds)
 #   DEMO_BUILD=debug scripts/demo.sh
+#   DEMO_PROTOCOL=grpc scripts/demo.sh   # the job exports over OTLP/gRPC (default: http/protobuf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,16 +26,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# collector.yaml listens on 0.0.0.0:4318 as in the cluster; here a second config, merged over it,
-# moves the receiver to a free loopback port (later --config files win, as upstream).
+# collector.yaml listens on 0.0.0.0:4317 (gRPC) and 0.0.0.0:4318 (HTTP) as in the cluster; here a second
+# config, merged over it, moves both to free loopback ports (later --config files win, as upstream).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
+grpc_port=$(free_port)
 health_port=$(free_port)
 metrics_port=$(free_port)
 cat > "$work/loopback.yaml" <<YAML
 receivers:
   otlp:
     protocols:
+      grpc:
+        endpoint: 127.0.0.1:$grpc_port
       http:
         endpoint: 127.0.0.1:$port
 extensions:
@@ -51,7 +55,7 @@ service:
                 port: $metrics_port
 YAML
 
-echo "== starting the collector (the \"Service\") on 127.0.0.1:$port"
+echo "== starting the collector (the \"Service\") on 127.0.0.1:$port (OTLP/HTTP) and 127.0.0.1:$grpc_port (OTLP/gRPC)"
 "$bin/collector" --config collector.yaml --config "$work/loopback.yaml" >"$work/collector.out" 2>"$work/collector.err" &
 collector_pid=$!
 # The readiness probe: the health check answers 200 once every pipeline runs.
@@ -64,12 +68,15 @@ done
 health || { cat "$work/collector.err"; echo "collector not ready (health check on 127.0.0.1:$health_port)" >&2; exit 1; }
 echo "health check: 200 on 127.0.0.1:$health_port"
 
-echo "== running the batch job (the \"Job\") with the Job's environment"
+protocol=${DEMO_PROTOCOL:-http/protobuf}
+job_port=$port
+[ "$protocol" = grpc ] && job_port=$grpc_port
+echo "== running the batch job (the \"Job\") with the Job's environment, $protocol to 127.0.0.1:$job_port"
 job_status=0
 (
   cd "$work"
   env ENV_FILE="$OLDPWD/.env.example" \
-    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \
+    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$job_port" OTEL_EXPORTER_OTLP_PROTOCOL="$protocol" \
     OTEL_SERVICE_NAME=batch-inference-service \
     OTEL_RESOURCE_ATTRIBUTES="k8s.namespace.name=ai-ml-lab-3-1-paid,k8s.job.name=batch-inference-paid-once,k8s.pod.name=demo" \
     CPU_LIMIT=500m MEMORY_LIMIT=512Mi CPU_REQUEST=250m MEMORY_REQUEST=256Mi \

@@ -1,4 +1,4 @@
-"""Start the real `collector` binary on 127.0.0.1 with a random port, and stop it by PID."""
+"""Start the real `collector` binary on 127.0.0.1 with random ports, and stop it by PID."""
 from __future__ import annotations
 
 import os
@@ -16,6 +16,7 @@ ENDPOINT_LINE = re.compile(r'Starting HTTP server\t\{"endpoint": "([^"]+)"')
 METRICS_LINE = re.compile(r'Serving metrics\t\{"address": "([^"]+)"')
 # The collector's own metrics on a free loopback port (the default, localhost:8888, would clash between tests).
 LOOPBACK_METRICS = "  telemetry:\n    metrics:\n      readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: 0}}}}]\n"
+GRPC_ENDPOINT_LINE = re.compile(r'Starting GRPC server\t\{"endpoint": "([^"]+)"')
 ENTRY_START = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t(\w+)\t", re.M)
 
 
@@ -33,7 +34,8 @@ def fixtures_dir() -> Path | None:
 
 
 class Collector:
-    """A running collector: `endpoint` is its bound host:port, `stdout()`/`stderr()` what it printed."""
+    """A running collector: `endpoint` is its bound HTTP host:port, `grpc_endpoint` its gRPC one (when the
+    config serves gRPC), `stdout()`/`stderr()` what it printed."""
 
     def __init__(self, config: str, extra_args: list[str] | None = None, wait: bool = True):
         self.dir = Path(tempfile.mkdtemp(prefix="collector-e2e-"))
@@ -48,15 +50,20 @@ class Collector:
             stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL,
         )
         self.endpoint: str | None = None
+        self.grpc_endpoint: str | None = None
         if wait:
             self.endpoint = self.wait_for_endpoint()
 
-    def wait_for_endpoint(self, timeout: float = 20.0) -> str:
+    def wait_for_endpoint(self, timeout: float = 20.0) -> str | None:
+        """Waits for `Everything is ready`; returns the HTTP endpoint (None when only gRPC is served)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            match = ENDPOINT_LINE.search(self.stderr())
-            if match and "Everything is ready" in self.stderr():
-                return match.group(1)
+            err = self.stderr()
+            if "Everything is ready" in err:
+                match, grpc = ENDPOINT_LINE.search(err), GRPC_ENDPOINT_LINE.search(err)
+                self.grpc_endpoint = grpc.group(1) if grpc else None
+                if match or grpc:
+                    return match.group(1) if match else None
             if self.process.poll() is not None:
                 raise RuntimeError(f"collector exited with {self.process.returncode}:\n{self.stderr()}")
             time.sleep(0.02)
@@ -132,8 +139,10 @@ def entries(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def config(verbosity: str = "detailed", batch: str | None = None, extra_http: str = "", telemetry: str = LOOPBACK_METRICS) -> str:
-    """A collector config on 127.0.0.1:0 with a debug exporter for all three signals (own metrics on a free port)."""
+def config(verbosity: str = "detailed", batch: str | None = None, extra_http: str = "", telemetry: str = LOOPBACK_METRICS,
+           grpc: str | None = None) -> str:
+    """A collector config on 127.0.0.1:0 with a debug exporter for all three signals (own metrics on a free port);
+    `grpc` (the extra keys of `protocols.grpc`, "" for none) serves OTLP/gRPC on another 127.0.0.1:0 port too."""
     processors = f"processors:\n  batch:\n{batch}\n" if batch is not None else ""
     uses = "      processors: [batch]\n" if batch is not None else ""
     pipelines = "".join(
@@ -141,6 +150,7 @@ def config(verbosity: str = "detailed", batch: str | None = None, extra_http: st
     )
     return (
         "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\n" + extra_http
+        + ("" if grpc is None else "      grpc:\n        endpoint: 127.0.0.1:0\n" + grpc)
         + processors
         + f"exporters:\n  debug:\n    verbosity: {verbosity}\n"
         + "service:\n" + telemetry + "  pipelines:\n" + pipelines

@@ -33,11 +33,11 @@ def test_validate_names_the_key_path() -> None:
 
 
 def test_a_bad_config_stops_before_binding() -> None:
-    bad = config().replace("      http:\n", "      grpc:\n      http:\n")
+    bad = config().replace("      http:\n", "      grpc:\n        endpoint: 127.0.0.1:0\n        auth:\n          authenticator: x\n      http:\n")
     result = run(config_text=bad)
     assert result.returncode == 1
-    assert "Starting HTTP server" not in result.stderr
-    assert result.stderr.startswith("Error: invalid configuration: receivers::otlp::protocols::grpc: OTLP/gRPC is not served")
+    assert "Starting HTTP server" not in result.stderr and "Starting GRPC server" not in result.stderr
+    assert result.stderr.startswith("Error: invalid configuration: receivers::otlp::protocols::grpc::auth: is not served by this collector yet")
 
 
 def test_missing_config_flag_and_file() -> None:
@@ -102,7 +102,7 @@ def test_lab_config_runs_with_health_check() -> None:
     health_port = _free_port()
     override = Path(tempfile.mkdtemp()) / "loopback.yaml"
     override.write_text(
-        "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\n"
+        "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n      http:\n        endpoint: 127.0.0.1:0\n"
         f"extensions:\n  health_check:\n    endpoint: 127.0.0.1:{health_port}\n"
         "service:\n  telemetry:\n    metrics:\n      readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: 0}}}}]\n")
     lab = Collector((ROOT / "collector.yaml").read_text(), extra_args=["--config", str(override)])

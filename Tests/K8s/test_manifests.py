@@ -526,6 +526,7 @@ def test_container_and_service_ports_match_collector_yaml():
     config = collector_config()
     endpoints = collector_endpoints(config)
     assert 4318 in endpoints, "collector.yaml no longer serves OTLP/HTTP on 4318"
+    assert 4317 in endpoints, "collector.yaml no longer serves OTLP/gRPC on 4317"
     assert port_violations(config, collector_container(), get_object("Service", SERVICE)) == []
 
 
@@ -536,14 +537,14 @@ def test_port_checker_catches_mismatches():
     container["ports"] = [p for p in container["ports"] if p["containerPort"] != 4318]
     assert port_violations(config, container, service) != []
     container = copy.deepcopy(collector_container())
-    container["ports"].append({"name": "otlp-grpc", "containerPort": 4317})
+    container["ports"] = [p for p in container["ports"] if p["containerPort"] != 4317]
     assert port_violations(config, container, service) != []
     moved = copy.deepcopy(config)
     moved["receivers"]["otlp"]["protocols"]["http"]["endpoint"] = "0.0.0.0:4320"
     assert port_violations(moved, collector_container(), service) != []
-    with_grpc = copy.deepcopy(config)
-    with_grpc["receivers"]["otlp"]["protocols"]["grpc"] = {"endpoint": "0.0.0.0:4317"}
-    assert port_violations(with_grpc, collector_container(), service) != []
+    without_grpc = copy.deepcopy(config)
+    without_grpc["receivers"]["otlp"]["protocols"].pop("grpc", None)
+    assert port_violations(without_grpc, collector_container(), service) != []
 
 
 def test_probes_use_the_health_check_port():
@@ -791,7 +792,7 @@ def test_dockerfile_contract(name):
     assert ins["ENTRYPOINT"][-1] == [f"/usr/local/bin/{name}"]
     if name == "collector":
         assert ins["CMD"][-1] == ["--config", "/etc/otelcol/config.yaml"]
-        assert 4317 not in {int(p) for e in ins.get("EXPOSE", []) for p in e.split()}
+        assert {4317, 4318} <= {int(p) for e in ins.get("EXPOSE", []) for p in e.split()}
 
 
 def test_dockerignore_keeps_build_folders_out():

@@ -115,11 +115,54 @@ struct ConfigurationTests {
         #expect(attributes.first?.0 == "service.name")
     }
 
-    @Test func port4317GetsAHint() throws {
-        let telemetry = try load(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector-paid:4317"]).telemetry
+    @Test func port4317WithHTTPGetsAHint() throws {
+        let telemetry = try load([
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector-paid:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        ]).telemetry
         #expect(telemetry.endpointHint?.contains("4317") == true)
+        #expect(telemetry.traces?.grpc == false)
         #expect(try load([:]).telemetry.endpointHint == nil)
     }
+
+    #if GRPC
+    /// The lab's `.env` as written (`http://otel-collector-paid:4317`, no protocol): gRPC, to the endpoint as is.
+    @Test func labEndpointOn4317IsGRPC() throws {
+        let telemetry = try load(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector-paid:4317"]).telemetry
+        for config in [telemetry.traces, telemetry.metrics, telemetry.logs] {
+            #expect(config?.grpc == true)
+            #expect(config?.url == "http://otel-collector-paid:4317")
+        }
+        #expect(telemetry.endpointHint == nil)
+        #expect(telemetry.endpointDescription == "http://otel-collector-paid:4317")
+    }
+
+    @Test func grpcProtocolPerSignalAndDefaults() throws {
+        let telemetry = try load([
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "http/json",
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "collector:9999", "OTEL_EXPORTER_OTLP_METRICS_INSECURE": "true",
+        ]).telemetry
+        #expect(telemetry.traces == OTLPExporterConfiguration(url: "http://localhost:4317", grpc: true))
+        #expect(telemetry.metrics == OTLPExporterConfiguration(url: "collector:9999", grpc: true, insecure: true))
+        #expect(telemetry.logs == OTLPExporterConfiguration(url: "http://localhost:4318/v1/logs", encoding: .json))
+        #expect(telemetry.endpointDescription == "http://localhost:4317")
+    }
+
+    @Test func grpcEndpoints() throws {
+        #expect(try OTLPGRPCClient.parse("http://otel-collector-paid:4317", insecure: false) == ("otel-collector-paid", 4317, false))
+        #expect(try OTLPGRPCClient.parse("https://c.example:443/ignored", insecure: false) == ("c.example", 443, true))
+        #expect(try OTLPGRPCClient.parse("c:4317", insecure: false) == ("c", 4317, true))
+        #expect(try OTLPGRPCClient.parse("c:4317", insecure: true) == ("c", 4317, false))
+        #expect(try OTLPGRPCClient.parse("http://c", insecure: false) == ("c", 4317, false))
+        #expect(try OTLPGRPCClient.parse("http://[::1]:4317", insecure: false) == ("::1", 4317, false))
+        #expect(throws: OTLPGRPCClient.EndpointError.self) { try OTLPGRPCClient.parse("ftp://c:1", insecure: false) }
+        #expect(throws: OTLPGRPCClient.EndpointError.self) { try OTLPGRPCClient.parse("http://c:notaport", insecure: false) }
+    }
+
+    @Test func unknownProtocolWarnsAndUsesHTTPProtobuf() throws {
+        let loaded = try load(["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc/web"])
+        #expect(loaded.telemetry.traces == OTLPExporterConfiguration(url: "http://localhost:4318/v1/traces"))
+    }
+    #endif
 
     /// A bad job setting stops the job with one line naming it.
     @Test(arguments: [

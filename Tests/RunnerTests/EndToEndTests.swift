@@ -21,6 +21,15 @@ struct EndToEndTests {
         var telemetry: [String: Int] { summary?["telemetry"] as? [String: Int] ?? [:] }
     }
 
+    /// gRPC or not, for the tests that run over both protocols.
+    static var protocols: [Bool] {
+        #if GRPC
+        [false, true]
+        #else
+        [false]
+        #endif
+    }
+
     static func runnerEnvironment(_ extra: [String: String]) -> [String: String] {
         var environment = ["PATH": "/usr/bin:/bin", "ENV_FILE": "/dev/null", "PROGRESS_INTERVAL": "60"]
         environment.merge(extra) { $1 }
@@ -55,21 +64,56 @@ struct EndToEndTests {
         #expect(await collector.stop() == 0)
     }
 
-    @Test func collectorRestartMidJobLosesNothing() async throws {
+    #if GRPC
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc` (with gzip): every record's span, and every metric, over OTLP/gRPC.
+    @Test func everyRecordsSpanReachesTheCollectorOverGRPC() async throws {
         let runnerBinary = try Binaries.require("runner")
         let directory = try temporaryDirectory()
-        let first = try await CollectorProcess.start(directory: directory, name: "collector-a")
+        let collector = try await CollectorProcess.start(grpcPort: 0, directory: directory)
+        let runner = try ChildProcess(
+            executable: runnerBinary, arguments: ["--generate", "200"],
+            environment: Self.runnerEnvironment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": collector.grpcEndpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
+            ]), directory: directory, name: "runner")
+        let status = await runner.waitForExit(timeout: .seconds(60))
+        #expect(status == 0, "runner stderr: \(runner.stderr)")
+        let log = RunnerLog(runner.stdout)
+        let traceIDs = log.recordTraceIDs
+        #expect(traceIDs.count == 200)
+        #expect(Set(traceIDs).count == 200)
+        let arrived = await ChildProcess.eventually(timeout: .seconds(10)) {
+            let output = collector.output
+            return traceIDs.allSatisfy { output.contains("Trace ID       : \($0)") } && output.contains("-> Name: batch_total_records")
+        }
+        let output = collector.output
+        #expect(arrived, "missing trace ids: \(traceIDs.filter { !output.contains($0) }.prefix(5))")
+        #expect(CollectorProcess.spanCount(in: output) == log.telemetry["spans_exported"])
+        #expect(log.telemetry["spans_exported"] == 203 && log.telemetry["spans_dropped"] == 0)
+        #expect(log.telemetry["log_records_dropped"] == 0 && log.telemetry["metric_points_dropped"] == 0)
+        #expect(log.lines.contains { $0["message"] as? String == "Connected to OTLP collector" && $0["endpoint"] as? String == collector.grpcEndpoint })
+        #expect(await collector.stop() == 0)
+    }
+    #endif
+
+    @Test(arguments: Self.protocols)
+    func collectorRestartMidJobLosesNothing(grpc: Bool) async throws {
+        let runnerBinary = try Binaries.require("runner")
+        let directory = try temporaryDirectory()
+        let first = try await CollectorProcess.start(grpcPort: grpc ? 0 : nil, directory: directory, name: "collector-a")
         let runner = try ChildProcess(
             executable: runnerBinary, arguments: ["--generate", "500"],
             environment: Self.runnerEnvironment([
-                "OTEL_EXPORTER_OTLP_ENDPOINT": first.endpoint, "SIMULATED_LATENCY_MS": "6", "OTEL_BSP_SCHEDULE_DELAY": "100",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": grpc ? first.grpcEndpoint : first.endpoint, "SIMULATED_LATENCY_MS": "6", "OTEL_BSP_SCHEDULE_DELAY": "100",
                 "OTEL_BLRP_SCHEDULE_DELAY": "100", "OTEL_METRIC_EXPORT_INTERVAL": "300",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": grpc ? "grpc" : "http/protobuf",
             ]), directory: directory, name: "runner")
         try await Task.sleep(for: .milliseconds(1000))
         #expect(await first.stop() == 0)
         try await Task.sleep(for: .milliseconds(1200))
         #expect(runner.process.isRunning, "the job ended before the collector came back; make it longer")
-        let second = try await CollectorProcess.start(port: first.port, directory: directory, name: "collector-b")
+        let second = try await CollectorProcess.start(
+            port: first.port, grpcPort: first.grpcPort, directory: directory, name: "collector-b")
         let status = await runner.waitForExit(timeout: .seconds(90))
         #expect(status == 0, "runner stderr: \(runner.stderr)")
         let log = RunnerLog(runner.stdout)

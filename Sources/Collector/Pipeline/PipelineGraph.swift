@@ -11,7 +11,7 @@ struct PipelineGraph {
     /// tail to head), then receivers. ServiceGroup shuts down in reverse, so receivers stop first,
     /// batches flush into running exporters, and extensions (the health check) go last.
     private(set) var services: [any Service] = []
-    /// Receivers, to know when all of them listen.
+    /// Receiver servers (an OTLP receiver with both protocols counts twice), to know when all of them listen.
     private(set) var receiverCount = 0
     /// One memory limiter per id, shared by every pipeline that lists it.
     private var memoryLimiters: [ComponentID: MemoryLimiter] = [:]
@@ -70,7 +70,33 @@ struct PipelineGraph {
         services.insert(contentsOf: memoryLimiters.sorted(by: { $0.key < $1.key }).map(\.value) as [any Service], at: extensionCount)
 
         for (id, receiverConfig) in config.receivers.sorted(by: { $0.key < $1.key }) {
-            guard case .otlpReceiver(let otlp) = receiverConfig, let http = otlp.http else { continue }
+            guard case .otlpReceiver(let otlp) = receiverConfig else { continue }
+            #if GRPC
+            if let grpc = otlp.grpc {
+                var receiverLogger = context.logger
+                receiverLogger[metadataKey: "otelcol.component.id"] = "\(id)"
+                let onListening = context.onReceiverListening
+                var receiver = OTLPGRPCReceiver(
+                    id: id, config: grpc, logger: context.logger, onListening: { address in await onListening(id, address) })
+                receiver.traces = traces[id].map {
+                    .init(consumer: $0.consumer, limiters: $0.limiters, logger: receiverLogger,
+                          metrics: context.telemetry.receiver(id, transport: "grpc", signal: .traces))
+                }
+                receiver.metrics = metrics[id].map {
+                    .init(consumer: $0.consumer, limiters: $0.limiters, logger: receiverLogger,
+                          metrics: context.telemetry.receiver(id, transport: "grpc", signal: .metrics))
+                }
+                receiver.logs = logs[id].map {
+                    .init(consumer: $0.consumer, limiters: $0.limiters, logger: receiverLogger,
+                          metrics: context.telemetry.receiver(id, transport: "grpc", signal: .logs))
+                }
+                if !receiver.services.isEmpty {
+                    services.append(receiver)
+                    receiverCount += 1
+                }
+            }
+            #endif
+            guard let http = otlp.http else { continue }
             var routes: [String: OTLPHTTPReceiver.SignalRoute] = [:]
             var receiverLogger = context.logger
             receiverLogger[metadataKey: "otelcol.component.id"] = "\(id)"

@@ -1,9 +1,9 @@
 import Foundation
 import Shared
 
-/// Where and how one signal is exported over OTLP/HTTP.
+/// Where and how one signal is exported, over OTLP/HTTP or OTLP/gRPC.
 struct OTLPExporterConfiguration: Sendable, Equatable {
-    /// The full URL POSTed to (`http://localhost:4318/v1/traces`).
+    /// The full URL POSTed to (`http://localhost:4318/v1/traces`); with gRPC the endpoint (`http://localhost:4317`).
     var url: String
     /// `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default) or `http/json`.
     var encoding: OTLPEncoding = .protobuf
@@ -11,8 +11,12 @@ struct OTLPExporterConfiguration: Sendable, Equatable {
     var headers: [Header] = []
     /// `OTEL_EXPORTER_OTLP_COMPRESSION`: `gzip` or none (default).
     var compression: ContentEncoding = .identity
-    /// `OTEL_EXPORTER_OTLP_TIMEOUT` (default 10 s): one HTTP attempt; 0 = no limit.
+    /// `OTEL_EXPORTER_OTLP_TIMEOUT` (default 10 s): one HTTP attempt or gRPC call; 0 = no limit.
     var timeout: Duration = .seconds(10)
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: unary `Export` calls instead of POSTs (`encoding` is then protobuf).
+    var grpc = false
+    /// `OTEL_EXPORTER_OTLP_INSECURE` (default false): plaintext gRPC to an endpoint written without a scheme.
+    var insecure = false
 
     struct Header: Sendable, Equatable {
         var name: String
@@ -76,8 +80,9 @@ extension TelemetryConfiguration {
         metricExportTimeout = env.milliseconds("OTEL_METRIC_EXPORT_TIMEOUT", default: 30000)
         guard !disabled else { return }
 
-        let base = env.string("OTEL_EXPORTER_OTLP_ENDPOINT") ?? "http://localhost:4318"
-        endpointDescription = base
+        let base = env.string("OTEL_EXPORTER_OTLP_ENDPOINT")
+        endpointDescription = base ?? (Self.grpcCompiledIn && env.string("OTEL_EXPORTER_OTLP_PROTOCOL")?.lowercased() == "grpc"
+            ? "http://localhost:4317" : "http://localhost:4318")
         for signal in Signal.allCases {
             let upper = signal.rawValue.uppercased()
             let exporterKey = "OTEL_\(upper)_EXPORTER"
@@ -94,8 +99,11 @@ extension TelemetryConfiguration {
             case .logs: logs = config
             }
         }
-        if let url = traces?.url ?? metrics?.url ?? logs?.url, let components = URLComponents(string: url), components.port == 4317 {
-            endpointHint = "the endpoint \(url) uses port 4317, the OTLP/gRPC port; this runner speaks OTLP/HTTP, which collectors serve on 4318"
+        let exporters = [traces, metrics, logs].compactMap { $0 }
+        if let http = exporters.first(where: { !$0.grpc }), let components = URLComponents(string: http.url), components.port == 4317 {
+            endpointHint = Self.grpcCompiledIn
+                ? "the endpoint \(http.url) uses port 4317, the OTLP/gRPC port, with OTLP/HTTP (served on 4318); set OTEL_EXPORTER_OTLP_PROTOCOL=grpc"
+                : "the endpoint \(http.url) uses port 4317, the OTLP/gRPC port; this runner was built without gRPC and speaks OTLP/HTTP, served on 4318"
         }
     }
 
@@ -147,23 +155,62 @@ extension TelemetryConfiguration {
     }
 
     /// One signal's exporter: the signal-specific variable before the generic one, for every setting.
-    private static func exporter(env: inout EnvironmentReader, signal: Signal, base: String) -> OTLPExporterConfiguration {
+    /// Whether this build speaks OTLP/gRPC (the package's `GRPC` trait).
+    static var grpcCompiledIn: Bool {
+        #if GRPC
+        true
+        #else
+        false
+        #endif
+    }
+
+    private static func exporter(env: inout EnvironmentReader, signal: Signal, base: String?) -> OTLPExporterConfiguration {
         let upper = signal.rawValue.uppercased()
         let specific = "OTEL_EXPORTER_OTLP_\(upper)_"
         let generic = "OTEL_EXPORTER_OTLP_"
+        let protocolKey = env.string(specific + "PROTOCOL") != nil ? specific + "PROTOCOL" : generic + "PROTOCOL"
+        var encoding = OTLPEncoding.protobuf
+        var grpc = false
+        switch env.choice(protocolKey, allowed: ["http/protobuf", "http/json", "grpc"]) {
+        case "http/json": encoding = .json
+        case "grpc":
+            if grpcCompiledIn {
+                grpc = true
+            } else {
+                env.warn("\(protocolKey)=grpc: this runner was built without OTLP/gRPC (the GRPC trait); using http/protobuf")
+            }
+        case nil:
+            // No protocol set and the endpoint on 4317, the OTLP/gRPC port (the lab's `.env` writes
+            // `http://otel-collector-paid:4317` for an SDK that defaults to gRPC, as the spec allows): gRPC.
+            if grpcCompiledIn, let endpoint = env.string(specific + "ENDPOINT") ?? base, URLComponents(string: endpoint)?.port == 4317 {
+                grpc = true
+            }
+        default: break
+        }
         let url: String
-        if let endpoint = env.string(specific + "ENDPOINT") {
+        if grpc {
+            // gRPC names the method itself: the endpoint is used as is, nothing is appended.
+            url = env.string(specific + "ENDPOINT") ?? base ?? "http://localhost:4317"
+        } else if let endpoint = env.string(specific + "ENDPOINT") {
             // Used as is; only an empty path becomes "/".
             url = Self.hasPath(endpoint) ? endpoint : endpoint + "/"
         } else {
+            let base = base ?? "http://localhost:4318"
             url = (base.hasSuffix("/") ? base : base + "/") + "v1/\(signal.rawValue)"
         }
-        var config = OTLPExporterConfiguration(url: url)
-        let protocolKey = env.string(specific + "PROTOCOL") != nil ? specific + "PROTOCOL" : generic + "PROTOCOL"
-        switch env.choice(protocolKey, allowed: ["http/protobuf", "http/json", "grpc"]) {
-        case "http/json": config.encoding = .json
-        case "grpc": env.warn("\(protocolKey)=grpc is not supported yet; using http/protobuf")
-        default: break
+        var config = OTLPExporterConfiguration(url: url, encoding: encoding)
+        config.grpc = grpc
+        if grpc {
+            let insecureKey = env.string(specific + "INSECURE") != nil ? specific + "INSECURE" : generic + "INSECURE"
+            config.insecure = env.bool(insecureKey, default: false)
+            #if GRPC
+            do {
+                _ = try OTLPGRPCClient.parse(config.url, insecure: config.insecure)
+            } catch {
+                env.warn("\(error); using http://localhost:4317")
+                config.url = "http://localhost:4317"
+            }
+            #endif
         }
         let compressionKey = env.string(specific + "COMPRESSION") != nil ? specific + "COMPRESSION" : generic + "COMPRESSION"
         if env.choice(compressionKey, allowed: ["gzip", "none"]) == "gzip" { config.compression = .gzip }

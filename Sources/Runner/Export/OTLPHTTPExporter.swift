@@ -6,16 +6,30 @@ import NIOHTTP1
 import Shared
 import SwiftProtobuf
 import Synchronization
+#if GRPC
+import GRPCCore
+#endif
 
-/// POSTs OTLP requests of one signal to a collector (<https://opentelemetry.io/docs/specs/otlp/#otlphttp>):
-/// protobuf or JSON, optional gzip, configured headers, a per-attempt timeout, and retries with
-/// exponential backoff and jitter on 429/502/503/504 and connection errors, honouring `Retry-After`,
-/// until the batch's deadline. A 2xx partial success counts its rejected items as dropped.
+/// Sends OTLP requests of one signal to a collector, over OTLP/HTTP
+/// (<https://opentelemetry.io/docs/specs/otlp/#otlphttp>: protobuf or JSON POSTs) or OTLP/gRPC
+/// (<https://opentelemetry.io/docs/specs/otlp/#otlpgrpc>: unary `Export` calls), with the same rules for both:
+/// optional gzip, configured headers, a per-attempt timeout, and retries with exponential backoff and jitter
+/// on the retryable answers (HTTP 429/502/503/504; gRPC CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE,
+/// UNAVAILABLE, DATA_LOSS, and RESOURCE_EXHAUSTED with a `RetryInfo`) and connection errors, honouring
+/// `Retry-After` / `RetryInfo`, until the batch's deadline. A partial success counts its rejected items as dropped.
 ///
 /// After a batch exhausts its deadline the exporter considers the collector down: later batches get one
 /// attempt each (no waiting) until one succeeds, so a job whose collector is gone finishes promptly.
 struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
-    let client: HTTPClient
+    /// How the attempts travel.
+    enum Transport: Sendable {
+        case http(HTTPClient)
+        #if GRPC
+        case grpc(OTLPGRPCClient)
+        #endif
+    }
+
+    let transport: Transport
     let configuration: OTLPExporterConfiguration
     let retry: RetryPolicy
     let logger: Logger
@@ -28,7 +42,16 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
         client: HTTPClient, configuration: OTLPExporterConfiguration, retry: RetryPolicy, logger: Logger,
         connection: ConnectionMonitor, rejectedItems: @escaping @Sendable (Payload.Response) -> Int64
     ) {
-        self.client = client
+        self.init(
+            transport: .http(client), configuration: configuration, retry: retry, logger: logger, connection: connection,
+            rejectedItems: rejectedItems)
+    }
+
+    init(
+        transport: Transport, configuration: OTLPExporterConfiguration, retry: RetryPolicy, logger: Logger,
+        connection: ConnectionMonitor, rejectedItems: @escaping @Sendable (Payload.Response) -> Int64
+    ) {
+        self.transport = transport
         self.configuration = configuration
         self.retry = retry
         self.logger = logger
@@ -36,7 +59,7 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
         self.rejectedItems = rejectedItems
     }
 
-    /// The outcome of one HTTP attempt.
+    /// The outcome of one attempt.
     enum Attempt: Equatable {
         case success(rejected: Int64)
         case retryable(reason: String, retryAfter: Duration?)
@@ -45,9 +68,14 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
 
     /// Sends `payload` (of `itemCount` items) until it is accepted, permanently refused or `deadline` passes.
     func export(_ payload: Payload, itemCount: Int, deadline: ContinuousClock.Instant) async -> ExportResult {
-        let body: ByteBuffer
+        let body: ByteBuffer?
         do {
-            body = try encode(payload)
+            switch transport {
+            case .http: body = try encode(payload)
+            #if GRPC
+            case .grpc: body = nil  // the gRPC call serializes (and compresses) the message itself
+            #endif
+            }
         } catch {
             logger.error("Exporting failed. Dropping data.", metadata: ["reason": "\(error)", "dropped_items": "\(itemCount)"])
             return ExportResult(exported: 0, dropped: itemCount)
@@ -56,7 +84,7 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let outcome = await send(body, deadline: deadline)
+            let outcome = await send(payload, body: body, deadline: deadline)
             switch outcome {
             case .success(let rejected):
                 let wasDown = collectorDown.withLock { state in
@@ -96,22 +124,66 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
         }
     }
 
-    /// One POST of an empty request, to learn whether the collector answers (any HTTP status counts).
+    /// One empty request, to learn whether the collector answers (any HTTP status or gRPC answer counts).
     func probe(timeout: Duration) async -> Bool {
-        guard let body = try? encode(Payload()) else { return false }
-        let outcome = await send(body, deadline: ContinuousClock.now.advanced(by: timeout))
+        let empty = Payload()
+        let body: ByteBuffer?
+        switch transport {
+        case .http:
+            guard let encoded = try? encode(empty) else { return false }
+            body = encoded
+        #if GRPC
+        case .grpc:
+            body = nil
+        #endif
+        }
+        let outcome = await send(empty, body: body, deadline: ContinuousClock.now.advanced(by: timeout))
         if case .retryable(_, nil) = outcome, !connection.isConnected { return false }
         return connection.isConnected
     }
-
-    // MARK: - HTTP
 
     private func encode(_ payload: Payload) throws -> ByteBuffer {
         let encoded = try OTLPCodec.encode(payload, as: configuration.encoding)
         return configuration.compression == .identity ? encoded : try configuration.compression.encode(encoded)
     }
 
-    private func send(_ body: ByteBuffer, deadline: ContinuousClock.Instant) async -> Attempt {
+    private func send(_ payload: Payload, body: ByteBuffer?, deadline: ContinuousClock.Instant) async -> Attempt {
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        let attemptTimeout = configuration.timeout == .zero ? remaining : min(configuration.timeout, remaining)
+        guard attemptTimeout > .zero else { return .retryable(reason: "deadline exceeded", retryAfter: nil) }
+        switch transport {
+        case .http(let client):
+            return await post(body ?? ByteBuffer(), client: client, timeout: attemptTimeout)
+        #if GRPC
+        case .grpc(let client):
+            return await call(payload, client: client, timeout: attemptTimeout)
+        #endif
+        }
+    }
+
+    #if GRPC
+    // MARK: - gRPC
+
+    private func call(_ payload: Payload, client: OTLPGRPCClient, timeout: Duration) async -> Attempt {
+        do {
+            let response = try await client.export(
+                payload, headers: configuration.headers, gzip: configuration.compression == .gzip, timeout: timeout)
+            connection.answered(endpoint: configuration.url)
+            return .success(rejected: rejectedItems(response))
+        } catch let error as RPCError {
+            let (retryable, retryAfter, answered) = OTLPGRPCClient.classify(error)
+            if answered { connection.answered(endpoint: configuration.url) }
+            let reason = "rpc error: code = \(error.code) desc = \(error.message)"
+            return retryable ? .retryable(reason: reason, retryAfter: retryAfter) : .permanent(reason: reason)
+        } catch {
+            return .retryable(reason: "failed to make a gRPC call: \(error)", retryAfter: nil)
+        }
+    }
+    #endif
+
+    // MARK: - HTTP
+
+    private func post(_ body: ByteBuffer, client: HTTPClient, timeout attemptTimeout: Duration) async -> Attempt {
         var request = HTTPClientRequest(url: configuration.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: configuration.encoding.contentType)
@@ -119,10 +191,6 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
         if let encoding = configuration.compression.headerValue { request.headers.add(name: "Content-Encoding", value: encoding) }
         for header in configuration.headers { request.headers.add(name: header.name, value: header.value) }
         request.body = .bytes(body)
-
-        let remaining = ContinuousClock.now.duration(to: deadline)
-        let attemptTimeout = configuration.timeout == .zero ? remaining : min(configuration.timeout, remaining)
-        guard attemptTimeout > .zero else { return .retryable(reason: "deadline exceeded", retryAfter: nil) }
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(attemptTimeout.nanoseconds))
             connection.answered(endpoint: configuration.url)

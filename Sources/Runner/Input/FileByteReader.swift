@@ -1,3 +1,8 @@
+// With the gRPC modules in the build, `struct stat` is found through CoreFoundation's copy of the C headers,
+// whose members MemberImportVisibility then requires an import of.
+#if canImport(CoreFoundation)
+import CoreFoundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -5,7 +5,7 @@ import Synchronization
 import Tracing
 
 /// Spans, metrics and log records from the job to the collector: the tracer, the metrics recorder and the
-/// loggers the job uses, the batch queues behind them and the HTTP client they share.
+/// loggers the job uses, the batch queues behind them and the HTTP client (or gRPC connections) they share.
 ///
 /// Lifecycle: `withRunning { … }` runs the export loops around the job; `finish(deadline:)` exports the
 /// last metrics and drains both queues within the deadline; log records logged after that (the summary)
@@ -24,6 +24,10 @@ final class TelemetryPipeline: Sendable {
     let internalLogger: Logger
     let connection: ConnectionMonitor
     private let client: HTTPClient?
+    #if GRPC
+    /// One connection per distinct gRPC endpoint.
+    private let grpcClients: [OTLPGRPCClient]
+    #endif
     private let tracesHTTP: OTLPHTTPExporter<OTLPTracesRequest>?
     private let metricsHTTP: OTLPHTTPExporter<OTLPMetricsRequest>?
     private let logsHTTP: OTLPHTTPExporter<OTLPLogsRequest>?
@@ -51,8 +55,23 @@ final class TelemetryPipeline: Sendable {
             client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         }
         self.client = client
+        #if GRPC
+        var grpcClients: [String: OTLPGRPCClient] = [:]
+        #endif
         func http<P: SignalPayload>(_ config: OTLPExporterConfiguration?, _ rejected: @escaping @Sendable (P.Response) -> Int64) -> OTLPHTTPExporter<P>? {
-            guard let client, let config else { return nil }
+            guard let config else { return nil }
+            #if GRPC
+            if config.grpc {
+                let key = "\(config.insecure) \(config.url)"
+                // The endpoint was checked when the configuration was read.
+                guard let grpc = grpcClients[key] ?? (try? OTLPGRPCClient(endpoint: config.url, insecure: config.insecure)) else { return nil }
+                grpcClients[key] = grpc
+                return OTLPHTTPExporter<P>(
+                    transport: .grpc(grpc), configuration: config, retry: retry, logger: internalLogger, connection: connection,
+                    rejectedItems: rejected)
+            }
+            #endif
+            guard let client else { return nil }
             return OTLPHTTPExporter<P>(
                 client: client, configuration: config, retry: retry, logger: internalLogger, connection: connection, rejectedItems: rejected)
         }
@@ -61,6 +80,9 @@ final class TelemetryPipeline: Sendable {
         self.tracesHTTP = tracesHTTP
         self.logsHTTP = logsHTTP
         metricsHTTP = http(configuration.metrics) { $0.partialSuccess.rejectedDataPoints }
+        #if GRPC
+        self.grpcClients = Array(grpcClients.values)
+        #endif
 
         let spanExporter: any BatchExporter<OTLPSpan> =
             tracesHTTP.map { SpanBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<OTLPSpan>()
@@ -132,9 +154,12 @@ final class TelemetryPipeline: Sendable {
         logQueue.counters.dropped(records.count - result.exported)
     }
 
-    /// Closes the HTTP client.
+    /// Closes the HTTP client and the gRPC connections.
     func shutdown() async {
         try? await client?.shutdown()
+        #if GRPC
+        for grpc in grpcClients { await grpc.shutdown() }
+        #endif
     }
 
     // MARK: - Metrics

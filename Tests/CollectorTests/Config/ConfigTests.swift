@@ -57,6 +57,9 @@ struct ConfigTests {
             return
         }
         #expect(otlp.http?.endpoint == Endpoint(host: "0.0.0.0", port: 4318))
+        if OTLPReceiverConfig.grpcCompiledIn {
+            #expect(otlp.grpc?.endpoint == Endpoint(host: "0.0.0.0", port: 4317))
+        }
         guard case .debug(let logging)? = config.exporters[ComponentID(type: "logging")] else {
             Issue.record("no logging exporter")
             return
@@ -94,6 +97,76 @@ struct ConfigTests {
         #expect(debug.samplingThereafter == 1)
     }
 
+    #if GRPC
+    @Test("protocols.grpc: upstream's defaults (localhost:4317, 4 MiB, gRPC's keepalive)")
+    func grpcDefaults() throws {
+        let config = try load(Self.minimal.replacingOccurrences(of: "      http:\n", with: "      grpc:\n"))
+        guard case .otlpReceiver(let otlp)? = config.receivers[ComponentID(type: "otlp")], let grpc = otlp.grpc else {
+            Issue.record("no grpc")
+            return
+        }
+        #expect(otlp.http == nil)
+        #expect(grpc == OTLPReceiverConfig.GRPCServerConfig())
+        #expect(grpc.endpoint == Endpoint(host: "localhost", port: 4317))
+        #expect(grpc.maxRecvMsgSize == 4 * 1024 * 1024)
+        #expect(grpc.maxConcurrentStreams == 0)
+        #expect(grpc.keepalive.time == .seconds(7200) && grpc.keepalive.timeout == .seconds(20))
+        #expect(grpc.keepalive.minTime == .seconds(300) && !grpc.keepalive.permitWithoutStream)
+        #expect(grpc.keepalive.maxConnectionIdle == nil && grpc.keepalive.maxConnectionAge == nil)
+    }
+
+    @Test("protocols.grpc: every served key")
+    func grpcKeys() throws {
+        let yaml = Self.minimal.replacingOccurrences(of: "      http:\n", with: """
+                  grpc:
+                    endpoint: 0.0.0.0:14317
+                    transport: tcp
+                    max_recv_msg_size_mib: 16
+                    max_concurrent_streams: 100
+                    keepalive:
+                      server_parameters:
+                        max_connection_idle: 11s
+                        max_connection_age: 12s
+                        max_connection_age_grace: 5s
+                        time: 30s
+                        timeout: 5s
+                      enforcement_policy:
+                        min_time: 10s
+                        permit_without_stream: true
+
+            """)
+        let config = try load(yaml)
+        guard case .otlpReceiver(let otlp)? = config.receivers[ComponentID(type: "otlp")], let grpc = otlp.grpc else {
+            Issue.record("no grpc")
+            return
+        }
+        #expect(grpc.endpoint == Endpoint(host: "0.0.0.0", port: 14317))
+        #expect(grpc.maxRecvMsgSize == 16 * 1024 * 1024)
+        #expect(grpc.maxConcurrentStreams == 100)
+        #expect(grpc.keepalive == .init(
+            maxConnectionIdle: .seconds(11), maxConnectionAge: .seconds(12), maxConnectionAgeGrace: .seconds(5), time: .seconds(30),
+            timeout: .seconds(5), minTime: .seconds(10), permitWithoutStream: true))
+    }
+
+    @Test("protocols.grpc: keys not served and bad values are named", arguments: [
+        ("auth:\n          authenticator: x\n", "receivers::otlp::protocols::grpc::auth: is not served by this collector yet"),
+        ("include_metadata: true\n", "receivers::otlp::protocols::grpc::include_metadata: is not served by this collector yet"),
+        ("read_buffer_size: 1024\n", "receivers::otlp::protocols::grpc::read_buffer_size: is not served by this collector yet"),
+        ("write_buffer_size: 1024\n", "receivers::otlp::protocols::grpc::write_buffer_size: is not served by this collector yet"),
+        ("transport: unix\n", "receivers::otlp::protocols::grpc::transport: transport \"unix\" is not served by this collector yet; only tcp"),
+        ("max_recv_msg_size_mib: -1\n", "receivers::otlp::protocols::grpc::max_recv_msg_size_mib: cannot be negative: -1"),
+        ("max_concurrent_streams: -5\n", "receivers::otlp::protocols::grpc::max_concurrent_streams: must be between 0 and 4294967295: -5"),
+        ("endpoint: nowhere\n", "receivers::otlp::protocols::grpc::endpoint: invalid endpoint \"nowhere\": want host:port"),
+        ("keepalive:\n          server_parameters:\n            tme: 1s\n", "receivers::otlp::protocols::grpc::keepalive::server_parameters: has invalid keys: tme"),
+        ("keepalive:\n          server_parameters:\n            time: -1s\n", "receivers::otlp::protocols::grpc::keepalive::server_parameters::time: cannot be negative"),
+        ("max_recv_msg_sizemib: 4\n", "receivers::otlp::protocols::grpc: has invalid keys: max_recv_msg_sizemib"),
+    ])
+    func grpcInvalid(_ keys: String, _ expected: String) {
+        let all = messages(Self.minimal.replacingOccurrences(of: "      http:\n", with: "      http:\n      grpc:\n        " + keys))
+        #expect(all.contains(expected), "\(all)")
+    }
+    #endif
+
     @Test("invalid configurations name the key path", arguments: [
         ("processors:\n  batch:\n    sendbatchsize: 10\n", "processors::batch: has invalid keys: sendbatchsize"),
         ("processors:\n  batch:\n    timeout: soon\n", "processors::batch::timeout: cannot parse \"soon\" as a duration (e.g. 200ms, 5s, 1m30s)"),
@@ -108,8 +181,10 @@ struct ConfigTests {
         ("exporters:\n  debug/x:\n    output_paths: [stdout]\n", "exporters::debug/x: output_paths is not supported when use_internal_logger is true"),
         ("exporters:\n  logging/x:\n    loglevel: info\n    verbosity: basic\n",
          "exporters::logging/x: 'loglevel' and 'verbosity' are incompatible. Use only 'verbosity' instead"),
-        ("receivers:\n  otlp/2:\n    protocols:\n      grpc:\n",
-         "receivers::otlp/2::protocols::grpc: OTLP/gRPC is not served by this collector yet; use protocols.http (OTLP/HTTP, port 4318)"),
+        ("receivers:\n  otlp/2:\n    protocols:\n      grpc:\n        tls:\n          cert_file: c.pem\n",
+         OTLPReceiverConfig.grpcCompiledIn
+            ? "receivers::otlp/2::protocols::grpc::tls: is not served by this collector yet"
+            : "receivers::otlp/2::protocols::grpc: OTLP/gRPC is not compiled into this build (built without the GRPC trait); use protocols.http (OTLP/HTTP, port 4318)"),
         ("receivers:\n  otlp/3:\n    protocols:\n      htttp:\n", "receivers::otlp/3::protocols: has invalid keys: htttp"),
         ("receivers:\n  otlp/4:\n", "receivers::otlp/4: must specify at least one protocol when using the OTLP receiver"),
         ("receivers:\n  otlp/5:\n    protocols:\n      http:\n        endpoint: nowhere\n",

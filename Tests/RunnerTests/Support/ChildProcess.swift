@@ -89,19 +89,24 @@ final class ChildProcess {
     }
 }
 
-/// The real collector on 127.0.0.1, with the debug exporter printing to stdout.
+/// The real collector on 127.0.0.1, with the debug exporter printing to stdout; OTLP/HTTP, and OTLP/gRPC too
+/// when `grpcPort` is given (0 = a free port).
 final class CollectorProcess {
     let child: ChildProcess
     let port: Int
+    let grpcPort: Int?
 
-    static func start(port: Int = 0, verbosity: String = "detailed", directory: String, name: String = "collector") async throws -> CollectorProcess {
+    static func start(
+        port: Int = 0, grpcPort: Int? = nil, verbosity: String = "detailed", directory: String, name: String = "collector"
+    ) async throws -> CollectorProcess {
         let binary = try Binaries.require("collector")
+        let grpc = grpcPort.map { "\n      grpc:\n        endpoint: 127.0.0.1:\($0)" } ?? ""
         let config = """
             receivers:
               otlp:
                 protocols:
                   http:
-                    endpoint: 127.0.0.1:\(port)
+                    endpoint: 127.0.0.1:\(port)\(grpc)
             processors:
               batch:
             exporters:
@@ -120,23 +125,28 @@ final class CollectorProcess {
         let child = try ChildProcess(
             executable: binary, arguments: ["--config", configPath], environment: ProcessInfo.processInfo.environment, directory: directory, name: name)
         var bound: Int?
+        var boundGRPC: Int?
         _ = await ChildProcess.eventually(timeout: .seconds(15)) {
             bound = Self.boundPort(child.stderr)
-            return bound != nil || !child.process.isRunning
+            boundGRPC = Self.boundPort(child.stderr, server: "Starting GRPC server")
+            return (bound != nil && (grpcPort == nil || boundGRPC != nil)) || !child.process.isRunning
         }
-        guard let bound else {
+        guard let bound, grpcPort == nil || boundGRPC != nil else {
             _ = await child.waitForExit(timeout: .seconds(1))
             throw CollectorError(message: "the collector did not start: \(child.stderr.suffix(2000))")
         }
-        return CollectorProcess(child: child, port: bound)
+        return CollectorProcess(child: child, port: bound, grpcPort: boundGRPC)
     }
 
-    private init(child: ChildProcess, port: Int) {
+    private init(child: ChildProcess, port: Int, grpcPort: Int?) {
         self.child = child
         self.port = port
+        self.grpcPort = grpcPort
     }
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
+    /// The OTLP/gRPC endpoint, as `OTEL_EXPORTER_OTLP_ENDPOINT` writes it.
+    var grpcEndpoint: String { "http://127.0.0.1:\(grpcPort ?? 0)" }
     var output: String { child.stdout }
 
     /// SIGTERM (the collector drains) and wait.
@@ -154,8 +164,8 @@ final class CollectorProcess {
     }
 
     /// `…Starting HTTP server\t{"endpoint": "127.0.0.1:34143", …}` → 34143.
-    static func boundPort(_ stderr: String) -> Int? {
-        for line in stderr.split(separator: "\n") where line.contains("Starting HTTP server") {
+    static func boundPort(_ stderr: String, server: String = "Starting HTTP server") -> Int? {
+        for line in stderr.split(separator: "\n") where line.contains(server) {
             guard let range = line.range(of: #""endpoint": "127.0.0.1:"#) else { continue }
             if let port = Int(line[range.upperBound...].prefix { $0.isNumber }), port > 0 { return port }
         }

@@ -1,10 +1,56 @@
 import Foundation
 import Shared
 
-/// `receivers: otlp:` — upstream keys and defaults (reference §1.1–1.2).
+/// `receivers: otlp:` — upstream keys and defaults (reference §1.1–1.2, §1.12).
 struct OTLPReceiverConfig: Sendable, Equatable {
     /// `protocols.http`; present (even empty or null) means enabled.
     var http: HTTPServerConfig?
+    /// `protocols.grpc`; present (even empty or null) means enabled.
+    var grpc: GRPCServerConfig?
+
+    /// Whether this build serves OTLP/gRPC (the package's `GRPC` trait).
+    static var grpcCompiledIn: Bool {
+        #if GRPC
+        true
+        #else
+        false
+        #endif
+    }
+
+    /// `protocols.grpc`: upstream's `configgrpc.ServerConfig` keys this collector serves.
+    struct GRPCServerConfig: Sendable, Equatable {
+        /// `endpoint`, default `localhost:4317` (upstream's since v0.104.0; containers need `0.0.0.0:4317`).
+        var endpoint = Endpoint(host: "localhost", port: 4317)
+        /// `max_recv_msg_size_mib`; 0 (the default) means gRPC's own limit, 4 MiB. Larger messages are
+        /// answered RESOURCE_EXHAUSTED, before and after gzip decompression.
+        var maxRecvMsgSizeMiB = 0
+        /// `max_concurrent_streams`: HTTP/2 streams per connection; 0 (the default) means no limit.
+        var maxConcurrentStreams = 0
+        /// `keepalive`.
+        var keepalive = Keepalive()
+
+        /// The message size limit in bytes.
+        var maxRecvMsgSize: Int { (maxRecvMsgSizeMiB > 0 ? maxRecvMsgSizeMiB : 4) * 1024 * 1024 }
+
+        /// `keepalive.server_parameters` and `keepalive.enforcement_policy`, with gRPC's defaults for
+        /// absent or zero values, as Go's gRPC server applies them.
+        struct Keepalive: Sendable, Equatable {
+            /// `server_parameters.max_connection_idle`: close a connection idle this long; nil = never.
+            var maxConnectionIdle: Duration?
+            /// `server_parameters.max_connection_age`: close (gracefully) a connection this old; nil = never.
+            var maxConnectionAge: Duration?
+            /// `server_parameters.max_connection_age_grace`: then wait this long for RPCs; nil = forever.
+            var maxConnectionAgeGrace: Duration?
+            /// `server_parameters.time`: ping an idle connection after this long (default 2h).
+            var time: Duration = .seconds(2 * 60 * 60)
+            /// `server_parameters.timeout`: close it when the ping is not answered within this (default 20s).
+            var timeout: Duration = .seconds(20)
+            /// `enforcement_policy.min_time`: the shortest client ping interval tolerated (default 5m).
+            var minTime: Duration = .seconds(5 * 60)
+            /// `enforcement_policy.permit_without_stream`: allow client pings without active RPCs.
+            var permitWithoutStream = false
+        }
+    }
 
     struct HTTPServerConfig: Sendable, Equatable {
         /// `endpoint`, default `localhost:4318` (upstream's since v0.104.0; containers need `0.0.0.0:4318`).
@@ -36,8 +82,15 @@ struct OTLPReceiverConfig: Sendable, Equatable {
             reader.fail(nil, "must specify at least one protocol when using the OTLP receiver")
         }
         if protocols.keys.contains("grpc") {
-            _ = protocols.raw("grpc")
-            protocols.fail("grpc", "OTLP/gRPC is not served by this collector yet; use protocols.http (OTLP/HTTP, port 4318)")
+            if grpcCompiledIn {
+                var grpc = protocols.child("grpc")
+                config.grpc = decodeGRPC(&grpc)
+                protocols.absorb(grpc)
+            } else {
+                _ = protocols.raw("grpc")
+                protocols.fail(
+                    "grpc", "OTLP/gRPC is not compiled into this build (built without the GRPC trait); use protocols.http (OTLP/HTTP, port 4318)")
+            }
         }
         if protocols.keys.contains("http") {
             var http = protocols.child("http")
@@ -102,6 +155,74 @@ struct OTLPReceiverConfig: Sendable, Equatable {
             reader.fail(key, "is not served by this collector yet")
         }
         return config
+    }
+
+    private static func decodeGRPC(_ reader: inout ConfigReader) -> GRPCServerConfig {
+        var config = GRPCServerConfig()
+        if let text = reader.string("endpoint") {
+            if let endpoint = Endpoint(parsing: text) {
+                config.endpoint = endpoint
+            } else {
+                reader.fail("endpoint", "invalid endpoint \"\(text)\": want host:port")
+            }
+        }
+        if let transport = reader.string("transport"), transport != "tcp" {
+            reader.fail("transport", "transport \"\(transport)\" is not served by this collector yet; only tcp")
+        }
+        if let size = reader.int("max_recv_msg_size_mib") {
+            if size < 0 {
+                reader.fail("max_recv_msg_size_mib", "cannot be negative: \(size)")
+            } else if size > 4096 {
+                reader.fail("max_recv_msg_size_mib", "\(size) MiB is more than this collector accepts (4096)")
+            } else {
+                config.maxRecvMsgSizeMiB = size
+            }
+        }
+        if let streams = reader.int("max_concurrent_streams") {
+            if streams < 0 || streams > Int(UInt32.max) {
+                reader.fail("max_concurrent_streams", "must be between 0 and \(UInt32.max): \(streams)")
+            } else {
+                config.maxConcurrentStreams = streams
+            }
+        }
+        if reader.keys.contains("keepalive") {
+            var keepalive = reader.child("keepalive")
+            config.keepalive = decodeKeepalive(&keepalive)
+            reader.absorb(keepalive)
+        }
+        for key in ["tls", "auth", "include_metadata", "read_buffer_size", "write_buffer_size", "middlewares"]
+        where reader.keys.contains(key) {
+            _ = reader.raw(key)
+            reader.fail(key, "is not served by this collector yet")
+        }
+        return config
+    }
+
+    private static func decodeKeepalive(_ reader: inout ConfigReader) -> GRPCServerConfig.Keepalive {
+        var keepalive = GRPCServerConfig.Keepalive()
+        // Go's gRPC treats zero (and absent) as "use the default"; negative durations are errors.
+        func positive(_ reader: inout ConfigReader, _ key: String) -> Duration? {
+            guard let value = reader.duration(key) else { return nil }
+            if value < .zero { reader.fail(key, "cannot be negative") }
+            return value > .zero ? value : nil
+        }
+        if reader.keys.contains("server_parameters") {
+            var server = reader.child("server_parameters")
+            keepalive.maxConnectionIdle = positive(&server, "max_connection_idle")
+            keepalive.maxConnectionAge = positive(&server, "max_connection_age")
+            keepalive.maxConnectionAgeGrace = positive(&server, "max_connection_age_grace")
+            // Go's gRPC raises a time under 1s to 1s.
+            if let time = positive(&server, "time") { keepalive.time = max(time, .seconds(1)) }
+            if let timeout = positive(&server, "timeout") { keepalive.timeout = timeout }
+            reader.absorb(server)
+        }
+        if reader.keys.contains("enforcement_policy") {
+            var policy = reader.child("enforcement_policy")
+            if let minTime = positive(&policy, "min_time") { keepalive.minTime = minTime }
+            if let permit = policy.bool("permit_without_stream") { keepalive.permitWithoutStream = permit }
+            reader.absorb(policy)
+        }
+        return keepalive
     }
 
     /// Upstream keeps only the path of a URL and adds a leading `/` when missing.
