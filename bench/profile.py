@@ -6,9 +6,9 @@
     bench/profile.py perf [--seconds 8] [--encodings …]     # sampled (perf cpu-clock) under the wrk load
 
 collector: our collector (release build, the load benchmark's pipeline: otlp http → memory_limiter → batch → debug
-basic) runs under callgrind; once it answers, its counters are zeroed (`callgrind_control -z`), then N requests of the
-benchmark's 100-span payload are sent one after another on one keep-alive connection (every answer must be 200),
-then SIGTERM (the drain is included).
+basic) runs under callgrind; once it answers, N requests of the benchmark's 100-span payload are sent one after
+another on one keep-alive connection (every answer must be 200), then SIGTERM. The whole process is counted, start-up
+and drain included (zeroing the counters after start-up with `callgrind_control -z` crashed valgrind 3.19 here).
 runner: `runner --generate N` under callgrind, exporting to our collector (running natively on CPU 1).
 
 Each profile leaves the raw callgrind file in $BENCH_WORK/profiles and writes a small text summary to
@@ -47,6 +47,24 @@ GROUPS = [
     ("swift_retain/release", r"swift_(retain|release)$"),
     ("memcpy/memmove", r"memcpy|memmove"),
 ]
+
+
+def valgrind_copy(product: str, raw: Path) -> Path:
+    """A copy of the release binary without its DWARF (symbols kept): valgrind 3.19 cannot read the DWARF 5 that
+    Swift 6.3's clang writes ("unhandled dwarf2 abbrev form code 0x25 … Possibly corrupted debuginfo file")."""
+    copy = raw / f"{product}.nodebug"
+    subprocess.run(["objcopy", "--strip-debug", str(bl.release_bin(product)), str(copy)], check=True)
+    return copy
+
+
+def valgrind_env(raw: Path, base: dict | None = None) -> dict:
+    """The environment for a Swift executable under valgrind 3.19: bench/valgrind/sigsuspend_shim.c preloaded (valgrind
+    writes into rt_sigsuspend's mask, which libdispatch keeps in read-only memory, and crashes without it)."""
+    shim = raw / "sigsuspend_shim.so"
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", str(shim), str(bl.BENCH / "valgrind" / "sigsuspend_shim.c"), "-ldl"], check=True)
+    env = dict(base if base is not None else os.environ)
+    env["LD_PRELOAD"] = str(shim)
+    return env
 
 
 def demangle(text: str) -> str:
@@ -144,13 +162,12 @@ def profile_collector(args, raw: Path, out_dir: Path) -> None:
         config.write_text(OUR_CONFIG.format(port=port))
         out_file = raw / f"callgrind.collector-{encoding}.out"
         out_file.unlink(missing_ok=True)
-        argv = ["taskset", "-c", "0", "valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
-                str(bl.release_bin("collector")), "--config", str(config)]
+        argv = ["taskset", "-c", "0", "valgrind", "--tool=callgrind", "--vgdb=no", f"--callgrind-out-file={out_file}",
+                str(valgrind_copy("collector", raw)), "--config", str(config)]
         with open(raw / f"collector-{encoding}.stdout", "wb") as o, open(raw / f"collector-{encoding}.stderr", "wb") as e:
-            process = subprocess.Popen(argv, stdout=o, stderr=e, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(argv, stdout=o, stderr=e, stdin=subprocess.DEVNULL, env=valgrind_env(raw))
         try:
             wait_2xx(process, port, 300)
-            subprocess.run(["callgrind_control", "-z", str(process.pid)], check=True, capture_output=True)
             bl.log(f"collector {encoding}: sending {args.requests} requests under callgrind")
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             headers = {"Content-Type": spec["content_type"]}
@@ -169,7 +186,7 @@ def profile_collector(args, raw: Path, out_dir: Path) -> None:
             bl.stop(process, "collector under valgrind", timeout=300)
         text = summary_text(
             f"collector, {encoding}: {args.requests} requests × 100 spans ({len(body):,}-byte body), one keep-alive connection, "
-            f"counters zeroed after start-up; pipeline memory_limiter → batch → debug basic",
+            f"whole process (start-up and SIGTERM drain included); pipeline memory_limiter → batch → debug basic",
             out_file, [("request", args.requests), ("span", args.requests * 100)])
         (out_dir / f"collector-{encoding}.txt").write_text(text)
         print(text)
@@ -182,10 +199,10 @@ def profile_runner(args, raw: Path, out_dir: Path) -> None:
     out_file.unlink(missing_ok=True)
     try:
         argv = ["taskset", "-c", "0", "valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
-                str(bl.release_bin("runner")), "--generate", str(args.records)]
+                str(valgrind_copy("runner", raw)), "--generate", str(args.records)]
         bl.log(f"runner --generate {args.records} under callgrind")
         with open(os.devnull, "wb") as devnull, open(raw / "runner.stderr", "wb") as err:
-            done = subprocess.run(argv, stdout=devnull, stderr=err, env=runner_env(collector.endpoint), cwd=raw)
+            done = subprocess.run(argv, stdout=devnull, stderr=err, env=valgrind_env(raw, runner_env(collector.endpoint)), cwd=raw)
         if done.returncode != 0:
             bl.die(f"runner under valgrind exited with {done.returncode}: {(raw / 'runner.stderr').read_text()[-2000:]}")
     finally:
