@@ -172,6 +172,7 @@ def one_run(kind: str, encoding: str, run: int, args, work: Path, payloads: dict
         "bench": "collector_load", "collector": kind, "encoding": encoding, "run": run,
         "body_bytes": measured["body_bytes"], "requests_2xx": measured["ok2xx"], "duration_s": seconds,
         "spans_per_s": spans / seconds,
+        "cpu_share": cpu_used / seconds,
         "cpu_s": cpu_used,
         "cpu_s_per_million_spans": cpu_used / (spans / 1e6),
         "spans_per_cpu_s": spans / cpu_used,
@@ -196,6 +197,7 @@ def one_run(kind: str, encoding: str, run: int, args, work: Path, payloads: dict
 
 METRICS = [
     ("spans_per_s", "spans/s (2xx requests/s × 100)", 0, "ratio"),
+    ("cpu_share", "collector CPU use during the 10 s (CPU-s / s; 1.0 = all of CPU 0)", 2, "ratio"),
     ("spans_per_cpu_s", "spans per CPU-second", 0, "ratio"),
     ("cpu_s_per_million_spans", "CPU-seconds per million spans", 3, "ratio"),
     ("p50_ms", "p50 latency (ms)", 2, "ratio"),
@@ -207,6 +209,8 @@ METRICS = [
 
 
 def summarize(records: list[dict], encodings: list[str]) -> tuple[dict, str]:
+    for r in records:
+        r.setdefault("cpu_share", r["cpu_s"] / r["duration_s"])
     summary: dict = {}
     lines = []
     for encoding in encodings:
@@ -252,7 +256,14 @@ def main() -> int:
     parser.add_argument("--only", choices=["ours", "rotel"])
     parser.add_argument("--results", type=Path, help="append the RESULT lines to this JSON Lines file")
     parser.add_argument("--markdown", type=Path, help="write the markdown table to this file")
+    parser.add_argument("--summarize", type=Path, metavar="RESULTS_JSONL", help="only print the summary of a results file")
     args = parser.parse_args()
+    if args.summarize:
+        lines = [json.loads(l) for l in args.summarize.read_text().splitlines() if l.strip()]
+        machine = next(l["machine"] for l in lines if "machine" in l)
+        records = [l for l in lines if "machine" not in l]
+        encodings = list(dict.fromkeys(r["encoding"] for r in records))
+        return report(records, encodings, machine, args.markdown)
     encodings = args.encodings.split(",")
     for e in encodings:
         if e not in ENCODINGS:
@@ -279,13 +290,17 @@ def main() -> int:
                 record = one_run(kind, encoding, run, args, work, payloads)
                 records.append(record)
                 bl.emit(record, args.results)
+    return report(records, encodings, machine, args.markdown)
+
+
+def report(records: list[dict], encodings: list[str], machine: dict, markdown: Path | None) -> int:
     summary, table = summarize(records, encodings)
     print("SUMMARY " + json.dumps({"bench": "collector_load", "machine": machine, "summary": summary}, sort_keys=True))
     header = (f"Collector load: {machine['date_utc']}, {machine['nproc']} × {machine['cpu_model']}, kernel {machine['kernel']}, "
               f"commit {machine['git_commit']}, load average at start {machine['loadavg_1m_at_start']}")
     print("\n" + header + "\n" + table)
-    if args.markdown:
-        args.markdown.write_text(header + "\n" + table + "\n")
+    if markdown:
+        markdown.write_text(header + "\n" + table + "\n")
     return 0
 
 

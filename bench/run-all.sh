@@ -37,21 +37,4 @@ if [ -n "${PROFILE:-}" ]; then
 fi
 
 # The results section of BENCHMARKS.md: exactly the tables the scripts printed.
-python3 - "$results" <<'PY'
-import sys
-from pathlib import Path
-results = Path(sys.argv[1])
-doc = Path("BENCHMARKS.md")
-begin, end = "<!-- BEGIN RESULTS (bench/run-all.sh writes this section) -->", "<!-- END RESULTS -->"
-text = doc.read_text()
-if begin not in text or end not in text:
-    sys.exit("run-all: BENCHMARKS.md has no results markers")
-body = "\n\n".join([
-    "### Collector load: ours vs rotel\n\n" + (results / "collector_load.md").read_text().strip(),
-    "### Runner vs the Python job\n\n" + (results / "runner.md").read_text().strip(),
-])
-head, rest = text.split(begin, 1)
-_, tail = rest.split(end, 1)
-doc.write_text(head + begin + "\n\n" + body + "\n\n" + end + tail)
-print("run-all: BENCHMARKS.md results section rewritten from", results)
-PY
+python3 bench/update_benchmarks_md.py "$results"
