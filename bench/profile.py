@@ -117,7 +117,8 @@ def summary_text(title: str, path: Path, units: list[tuple[str, int]]) -> str:
     _, self_rows = parse(annotate(path, False))
     out = [title, f"raw file: {path.name} (callgrind, Ir = instructions executed)", f"total Ir: {total:,}"]
     for unit, count in units:
-        out.append(f"Ir per {unit}: {total / count:,.0f}")
+        if count:
+            out.append(f"Ir per {unit}: {total / count:,.0f}")
     out.append("\nShare of some entry points (inclusive; groups overlap, e.g. decode runs inside the HTTP handler):")
     for label, pattern in GROUPS:
         matches = [(ir, function_name(e)) for ir, e in inclusive
@@ -196,7 +197,8 @@ def profile_collector(args, raw: Path, out_dir: Path) -> None:
         port = bl.free_port()
         config = raw / f"collector-{encoding}.yaml"
         config.write_text(OUR_CONFIG.format(port=port))
-        out_file = raw / f"callgrind.collector-{encoding}.out"
+        name = f"collector-{encoding}{args.label}"
+        out_file = raw / f"callgrind.{name}.out"
         out_file.unlink(missing_ok=True)
         argv = ["taskset", "-c", "0", "valgrind", "--tool=callgrind", "--vgdb=no", f"--callgrind-out-file={out_file}",
                 str(valgrind_copy("collector", raw)), "--config", str(config)]
@@ -224,7 +226,7 @@ def profile_collector(args, raw: Path, out_dir: Path) -> None:
             f"collector, {encoding}: {args.requests} requests × 100 spans ({len(body):,}-byte body), one keep-alive connection, "
             f"whole process (start-up and SIGTERM drain included); pipeline memory_limiter → batch → debug basic",
             out_file, [("request", args.requests), ("span", args.requests * 100)])
-        (out_dir / f"collector-{encoding}.txt").write_text(text)
+        (out_dir / f"{name}.txt").write_text(text)
         print(text)
 
 
@@ -295,6 +297,7 @@ def main() -> int:
     c = sub.add_parser("collector")
     c.add_argument("--requests", type=int, default=2000)  # ≈ 30 min per encoding on a loaded 2-core machine: use fewer there
     c.add_argument("--encodings", default="protobuf,gzip,json")
+    c.add_argument("--label", default="", help="suffix of the output names (e.g. -startup with --requests 0)")
     p = sub.add_parser("perf")
     p.add_argument("--seconds", type=int, default=8)
     p.add_argument("--encodings", default="protobuf,gzip,json")
