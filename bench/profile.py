@@ -286,7 +286,7 @@ run_wrk({port}, Path({payloads[encoding]['path']!r}), ENCODINGS[{encoding!r}], {
             bl.die(f"perf report failed: {report.stderr}")
         lines = [l for l in demangle(report.stdout).splitlines() if l.strip() and (not l.startswith("#") or "Samples" in l)]
         text = (f"collector, {encoding}: perf record -e cpu-clock -F 999 for {args.seconds} s of the load benchmark's wrk load "
-                f"(-t2 -c16, collector on CPU 0); self time by shared object and symbol (>= 0.5 %)\n" + "\n".join(shorten(l, 170) for l in lines) + "\n")
+                f"(-t2 -c16, collector on CPU 0); self time by shared object and symbol (>= 0.5 %)\n" + "\n".join(shorten(re.sub(r"\s+", " ", l.strip()), 170) for l in lines) + "\n")
         (out_dir / f"perf-collector-{encoding}.txt").write_text(text)
         print(text)
 
