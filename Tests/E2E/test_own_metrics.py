@@ -137,37 +137,37 @@ def test_counts_match_what_was_posted() -> None:
 
 
 def test_memory_limiter_refusal_is_counted_as_refused() -> None:
-    """A body that takes the process past the soft limit is refused after it was read: its span is counted
-    as refused by the receiver and by the memory_limiter; the next small request is accepted again."""
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    """With the limiter refusing (its soft limit, 6 MiB, is below any collector's resident memory): over gRPC the
+    request is decoded before the refusal (the transport reads it), so its spans count as refused by the
+    receiver; over HTTP it is refused before its body is read, so no item count exists and nothing is counted
+    (README). Nothing reaches the exporter."""
+    import grpc
+    from test_grpc import status_of
 
-    # Soft limit 112 MiB: well above the idle process (~40 MiB resident in a debug build), below one 120 MiB body.
-    limiter = "  memory_limiter:\n    check_interval: 1h\n    limit_mib: 128\n    spike_limit_mib: 16\n"
+    limiter = "  memory_limiter:\n    check_interval: 1h\n    limit_mib: 8\n    spike_limit_mib: 2\n"
     cfg = lab_config("    timeout: 100ms\n", processors=limiter, traces_processors="[memory_limiter, batch]")
+    cfg = cfg.replace("      http:\n", "      grpc:\n        endpoint: 127.0.0.1:0\n      http:\n", 1)
 
-    def request(blob_bytes: int, spans: int = 1) -> bytes:
+    def request(spans: int) -> bytes:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
         message = ExportTraceServiceRequest()
         scope = message.resource_spans.add().scope_spans.add()
         for i in range(spans):
-            span = scope.spans.add(name=f"s{i}")
-            if blob_bytes:
-                attribute = span.attributes.add(key="blob")
-                attribute.value.bytes_value = b"x" * blob_bytes
+            scope.spans.add(name=f"s{i}")
         return message.SerializeToString()
 
     with Collector(cfg) as collector:
-        # The only tick is at start: resident memory then must be under the soft limit, or nothing is accepted.
-        assert collector.post("/v1/traces", request(0, spans=2), "application/x-protobuf")[0] == 200
-        status, headers, _ = collector.post("/v1/traces", request(120 * 1024 * 1024), "application/x-protobuf")
+        status, headers, _ = collector.post("/v1/traces", request(2), "application/x-protobuf")
         assert status == 503
         assert headers["Retry-After"] == "3600"
-        assert collector.post("/v1/traces", request(0, spans=3), "application/x-protobuf")[0] == 200
-        text = scrape_until(collector, lambda t: value(t, "otelcol_exporter_sent_spans", exporter="debug") == 5)
-        assert value(text, "otelcol_receiver_accepted_spans", **OTLP) == 5
-        assert value(text, "otelcol_receiver_refused_spans", **OTLP) == 1
-        assert value(text, "otelcol_processor_memory_limiter_accepted_spans", processor="memory_limiter") == 5
-        assert value(text, "otelcol_processor_memory_limiter_refused_spans", processor="memory_limiter") == 1
-        assert value(text, "otelcol_exporter_sent_spans", exporter="debug") == 5
+        code, details, _ = status_of(collector.grpc_endpoint, "traces", request(3))
+        assert code == grpc.StatusCode.UNAVAILABLE and details == "data refused due to high memory usage"
+        text = collector.scrape()
+        assert value(text, "otelcol_receiver_refused_spans", receiver="otlp", transport="grpc") == 3
+        assert value(text, "otelcol_receiver_accepted_spans", receiver="otlp", transport="grpc") == 0
+        assert value(text, "otelcol_receiver_refused_spans", **OTLP) == 0
+        assert value(text, "otelcol_receiver_accepted_spans", **OTLP) == 0
+        assert value(text, "otelcol_exporter_sent_spans", exporter="debug") == 0
         assert collector.stop() == 0
 
 
