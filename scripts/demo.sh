@@ -6,14 +6,21 @@
 #   scripts/demo.sh            # release build, then the run (the run itself takes seconds)
 #   DEMO_BUILD=debug scripts/demo.sh
 #   DEMO_PROTOCOL=grpc scripts/demo.sh   # the job exports over OTLP/gRPC (default: http/protobuf)
+#   DEMO_BIN_DIR=.build-static/release scripts/demo.sh   # binaries already built there (no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-config=${DEMO_BUILD:-release}
-echo "== building collector and runner ($config)"
-swift build -c "$config" --product collector
-swift build -c "$config" --product runner
-bin=$(swift build -c "$config" --show-bin-path)
+if [ -n "${DEMO_BIN_DIR:-}" ]; then
+  bin=$DEMO_BIN_DIR
+  echo "== using the collector and runner in $bin"
+  test -x "$bin/collector" && test -x "$bin/runner"
+else
+  config=${DEMO_BUILD:-release}
+  echo "== building collector and runner ($config)"
+  swift build -c "$config" --product collector
+  swift build -c "$config" --product runner
+  bin=$(swift build -c "$config" --show-bin-path)
+fi
 
 work=$(mktemp -d)
 collector_pid=""
@@ -114,7 +121,7 @@ missing=0
 for id in $ids; do
   if grep -q "$id" "$work/collector.out"; then echo "trace $id: in the job log and in the collector's output"; else echo "trace $id: MISSING from the collector's output"; missing=1; fi
 done
-grep -qE '^otelcol_receiver_accepted_spans\{receiver="otlp",transport="http"\} [1-9]' "$work/metrics.txt" \
+grep -qE '^otelcol_receiver_accepted_spans\{receiver="otlp",transport="(http|grpc)"\} [1-9]' "$work/metrics.txt" \
   && echo "collector metrics: accepted spans counted" || { echo "collector metrics: no accepted spans counted"; missing=1; }
 for metric in batch_total_records record_latency_ms; do
   grep -q -- "-> Name: $metric" "$work/collector.out" && echo "metric $metric: received" || { echo "metric $metric: MISSING"; missing=1; }
