@@ -173,3 +173,20 @@ def emit(record: dict, results_file: Path | None) -> None:
 
 def log(message: str) -> None:
     print(f"# {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def collector_config(port: int, signals: tuple[str, ...] = ("traces",)) -> str:
+    """Our collector as both benchmarks run it: otlp (http, 127.0.0.1:port) → memory_limiter (the lab's
+    settings) → batch (upstream's defaults) → debug (basic), for `signals`. Its own metrics are off: the
+    default reader would bind localhost:8888 (clashing with anything else there), and rotel serves none."""
+    pipelines = "".join(
+        f"    {signal}:\n      receivers: [otlp]\n      processors: [memory_limiter, batch]\n      exporters: [debug]\n"
+        for signal in signals)
+    return (
+        "receivers:\n  otlp:\n    protocols:\n      http:\n"
+        f"        endpoint: 127.0.0.1:{port}\n"
+        "processors:\n  memory_limiter:\n    check_interval: 1s\n    limit_mib: 400\n    spike_limit_mib: 100\n"
+        "  batch: {}\n"
+        "exporters:\n  debug:\n    verbosity: basic\n"
+        "service:\n  telemetry:\n    logs:\n      level: warn\n    metrics:\n      level: none\n"
+        "  pipelines:\n" + pipelines)

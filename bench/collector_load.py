@@ -50,30 +50,6 @@ ENCODINGS = {
 }
 TRACES_LINE = re.compile(r'"data_type": "traces", "name": "[^"]*", "resource spans": \d+, "spans": (\d+)\}')
 
-OUR_CONFIG = """receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:{port}
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 400
-    spike_limit_mib: 100
-  batch: {{}}
-exporters:
-  debug:
-    verbosity: basic
-service:
-  telemetry:
-    logs:
-      level: warn
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [memory_limiter, batch]
-      exporters: [debug]
-"""
 
 
 def start_collector(kind: str, port: int, tag: str, work: Path) -> tuple[subprocess.Popen, Path, float]:
@@ -82,7 +58,7 @@ def start_collector(kind: str, port: int, tag: str, work: Path) -> tuple[subproc
     err = work / f"{tag}.stderr"
     if kind == "ours":
         config = work / f"{tag}.yaml"
-        config.write_text(OUR_CONFIG.format(port=port))
+        config.write_text(bl.collector_config(port))
         argv = [str(bl.release_bin("collector")), "--config", str(config)]
     else:
         argv = [str(bl.rotel_bin()), "start", "--otlp-http-endpoint", f"127.0.0.1:{port}",

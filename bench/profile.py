@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
-from collector_load import ENCODINGS, OUR_CONFIG, EMPTY_POST  # noqa: E402
-from runner_bench import COLLECTOR_CONFIG, runner_env  # noqa: E402
+from collector_load import ENCODINGS, EMPTY_POST  # noqa: E402
+from runner_bench import runner_env  # noqa: E402
 
 TOP = 40
 # Entry points whose inclusive share is reported (regular expressions over demangled names); first match per group.
@@ -196,7 +196,7 @@ def profile_collector(args, raw: Path, out_dir: Path) -> None:
         body = Path(payloads[encoding]["path"]).read_bytes()
         port = bl.free_port()
         config = raw / f"collector-{encoding}.yaml"
-        config.write_text(OUR_CONFIG.format(port=port))
+        config.write_text(bl.collector_config(port))
         name = f"collector-{encoding}{args.label}"
         out_file = raw / f"callgrind.{name}.out"
         out_file.unlink(missing_ok=True)

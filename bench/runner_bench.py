@@ -29,38 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
 
-COLLECTOR_CONFIG = """receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:{port}
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 400
-    spike_limit_mib: 100
-  batch: {{}}
-exporters:
-  debug:
-    verbosity: basic
-service:
-  telemetry:
-    logs:
-      level: warn
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [memory_limiter, batch]
-      exporters: [debug]
-    metrics:
-      receivers: [otlp]
-      processors: [memory_limiter, batch]
-      exporters: [debug]
-    logs:
-      receivers: [otlp]
-      processors: [memory_limiter, batch]
-      exporters: [debug]
-"""
 COUNTS = {
     "spans": re.compile(r'"data_type": "traces", "name": "[^"]*", "resource spans": \d+, "spans": (\d+)\}'),
     "log_records": re.compile(r'"data_type": "logs", "name": "[^"]*", "resource logs": \d+, "log records": (\d+)\}'),
@@ -74,7 +42,7 @@ class Collector:
     def __init__(self, work: Path, tag: str):
         self.port = bl.free_port()
         self.config = work / f"{tag}.collector.yaml"
-        self.config.write_text(COLLECTOR_CONFIG.format(port=self.port))
+        self.config.write_text(bl.collector_config(self.port, ("traces", "metrics", "logs")))
         self.out = work / f"{tag}.collector.stdout"
         self.err = work / f"{tag}.collector.stderr"
         with open(self.out, "wb") as o, open(self.err, "wb") as e:
