@@ -5,20 +5,7 @@ import Testing
 
 @Suite("service.telemetry.metrics")
 struct TelemetryMetricsConfigTests {
-    private static let minimal = """
-        receivers:
-          otlp:
-            protocols:
-              http:
-        exporters:
-          debug:
-        service:
-          pipelines:
-            traces:
-              receivers: [otlp]
-              exporters: [debug]
-
-        """
+    private static let minimal = ConfigTests.minimal + "\n"
 
     private func decode(_ metrics: String?) throws(ConfigErrors) -> TelemetryMetricsConfig {
         var yaml = Self.minimal
