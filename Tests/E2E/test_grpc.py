@@ -217,64 +217,12 @@ def test_python_sdk_grpc_exporter(compression, monkeypatch) -> None:
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    from test_python_sdk import Recording
+    from test_python_sdk import export_with_the_sdk
 
-    if compression:
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_COMPRESSION", compression)
-    else:
-        monkeypatch.delenv("OTEL_EXPORTER_OTLP_COMPRESSION", raising=False)
-    resource = Resource.create({"service.name": "python-grpc-e2e"})
-    with Collector(config("detailed", grpc="")) as collector:
+    def exporters(collector):
         endpoint = f"http://{collector.grpc_endpoint}"
-        span_exporter = Recording(OTLPSpanExporter(endpoint=endpoint, insecure=True))
-        tracer_provider = TracerProvider(resource=resource)
-        tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
-        tracer = tracer_provider.get_tracer("e2e")
-        trace_ids, names = [], []
-        for i in range(5):
-            with tracer.start_as_current_span(f"grpc-span-{i}") as span:
-                span.set_attribute("record.id", i)
-                with tracer.start_as_current_span(f"grpc-child-{i}"):
-                    pass
-                trace_ids.append(format(span.get_span_context().trace_id, "032x"))
-                names += [f"grpc-span-{i}", f"grpc-child-{i}"]
-        tracer_provider.shutdown()
+        return (OTLPSpanExporter(endpoint=endpoint, insecure=True), OTLPMetricExporter(endpoint=endpoint, insecure=True),
+                OTLPLogExporter(endpoint=endpoint, insecure=True))
 
-        reader = InMemoryMetricReader()
-        meter = MeterProvider(resource=resource, metric_readers=[reader]).get_meter("e2e")
-        meter.create_counter("grpc_records_total").add(3, {"status": "success"})
-        meter.create_histogram("grpc_latency_ms").record(12.5)
-        metric_exporter = OTLPMetricExporter(endpoint=endpoint, insecure=True)
-        metric_result = metric_exporter.export(reader.get_metrics_data())
-
-        log_exporter = Recording(OTLPLogExporter(endpoint=endpoint, insecure=True))
-        logger_provider = LoggerProvider(resource=resource)
-        logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
-        python_logger = logging.getLogger(f"python-grpc-e2e-{compression}")
-        python_logger.propagate = False
-        python_logger.addHandler(LoggingHandler(logger_provider=logger_provider))
-        python_logger.warning("hello over grpc")
-        logger_provider.shutdown()
-
-        assert collector.stop() == 0
-        out = collector.stdout()
-
-    assert len(span_exporter.results) == 10 and all(r.name == "SUCCESS" for r in span_exporter.results)
-    assert metric_result.name == "SUCCESS"
-    assert log_exporter.results and all(r.name == "SUCCESS" for r in log_exporter.results)
-    for name in names:
-        assert f"    Name           : {name}\n" in out
-    for trace_id in trace_ids:
-        assert out.count(f"    Trace ID       : {trace_id}\n") == 2
-    assert "     -> Name: grpc_records_total\n" in out
-    assert "     -> Name: grpc_latency_ms\n" in out
-    assert "Body: Str(hello over grpc)\n" in out
-    assert out.count('"spans": 1}') == 10
+    export_with_the_sdk(config("detailed", grpc=""), exporters, "grpc", compression, monkeypatch)

@@ -40,43 +40,47 @@ class Recording:
         return getattr(self.inner, name)
 
 
-@pytest.mark.parametrize("compression", [None, "gzip"])
-def test_python_sdk_exports_reach_the_collector(compression, monkeypatch) -> None:
+def export_with_the_sdk(collector_config: str, make_exporters, prefix: str, compression, monkeypatch) -> None:
+    """Spans (5 traces of 2), a counter, a histogram and a log record through the SDK's exporters that
+    `make_exporters(collector)` returns (span, metric, log); every export must succeed and everything sent
+    must be in the collector's detailed output."""
     if compression:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_COMPRESSION", compression)
     else:
         monkeypatch.delenv("OTEL_EXPORTER_OTLP_COMPRESSION", raising=False)
-    resource = Resource.create({"service.name": "python-e2e"})
-    with Collector(config("detailed")) as collector:
-        base = collector.base_url
-        span_exporter = Recording(OTLPSpanExporter(endpoint=f"{base}/v1/traces"))
+    resource = Resource.create({"service.name": f"{prefix}-e2e"})
+    message = f"hello from {prefix}"
+    with Collector(collector_config) as collector:
+        span_inner, metric_exporter, log_inner = make_exporters(collector)
+        span_exporter = Recording(span_inner)
         tracer_provider = TracerProvider(resource=resource)
         tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
         tracer = tracer_provider.get_tracer("e2e")
         trace_ids, names = [], []
         for i in range(5):
-            with tracer.start_as_current_span(f"python-span-{i}") as span:
+            with tracer.start_as_current_span(f"{prefix}-span-{i}") as span:
                 span.set_attribute("record.id", i)
-                with tracer.start_as_current_span(f"python-child-{i}"):
+                with tracer.start_as_current_span(f"{prefix}-child-{i}"):
                     pass
                 trace_ids.append(format(span.get_span_context().trace_id, "032x"))
-                names += [f"python-span-{i}", f"python-child-{i}"]
+                names += [f"{prefix}-span-{i}", f"{prefix}-child-{i}"]
         tracer_provider.shutdown()
 
         reader = InMemoryMetricReader()
         meter = MeterProvider(resource=resource, metric_readers=[reader]).get_meter("e2e")
-        meter.create_counter("python_records_total").add(3, {"status": "success"})
-        meter.create_histogram("python_latency_ms").record(12.5)
-        metric_exporter = OTLPMetricExporter(endpoint=f"{base}/v1/metrics")
+        meter.create_counter(f"{prefix}_records_total").add(3, {"status": "success"})
+        meter.create_histogram(f"{prefix}_latency_ms").record(12.5)
         metric_result = metric_exporter.export(reader.get_metrics_data())
 
-        log_exporter = Recording(OTLPLogExporter(endpoint=f"{base}/v1/logs"))
+        log_exporter = Recording(log_inner)
         logger_provider = LoggerProvider(resource=resource)
         logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
-        python_logger = logging.getLogger("python-e2e")
+        python_logger = logging.getLogger(f"{prefix}-e2e-{compression}")
         python_logger.propagate = False
-        python_logger.addHandler(LoggingHandler(logger_provider=logger_provider))
-        python_logger.warning("hello from the python sdk")
+        handler = LoggingHandler(logger_provider=logger_provider)
+        python_logger.addHandler(handler)
+        python_logger.warning(message)
+        python_logger.removeHandler(handler)
         logger_provider.shutdown()
 
         assert collector.stop() == 0
@@ -89,7 +93,17 @@ def test_python_sdk_exports_reach_the_collector(compression, monkeypatch) -> Non
         assert f"    Name           : {name}\n" in out
     for trace_id in trace_ids:
         assert out.count(f"    Trace ID       : {trace_id}\n") == 2
-    assert "     -> Name: python_records_total\n" in out
-    assert "     -> Name: python_latency_ms\n" in out
-    assert "Body: Str(hello from the python sdk)\n" in out
+    assert f"     -> Name: {prefix}_records_total\n" in out
+    assert f"     -> Name: {prefix}_latency_ms\n" in out
+    assert f"Body: Str({message})\n" in out
     assert out.count('"spans": 1}') == 10
+
+
+@pytest.mark.parametrize("compression", [None, "gzip"])
+def test_python_sdk_exports_reach_the_collector(compression, monkeypatch) -> None:
+    def exporters(collector):
+        base = collector.base_url
+        return (OTLPSpanExporter(endpoint=f"{base}/v1/traces"), OTLPMetricExporter(endpoint=f"{base}/v1/metrics"),
+                OTLPLogExporter(endpoint=f"{base}/v1/logs"))
+
+    export_with_the_sdk(config("detailed"), exporters, "python", compression, monkeypatch)
