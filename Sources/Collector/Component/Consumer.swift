@@ -3,7 +3,7 @@ import Shared
 /// Takes payloads of one signal. Returning means the data was accepted; throwing a
 /// `ConsumerError` tells the receiver what to answer.
 protocol Consumer<Payload>: Sendable {
-    associatedtype Payload: SignalPayload
+    associatedtype Payload: PipelinePayload
     func consume(_ payload: Payload) async throws
 }
 
@@ -22,7 +22,7 @@ enum ConsumerError: Error, CustomStringConvertible, Sendable {
 
 /// Hands every payload to all consumers concurrently (value semantics make cloning unnecessary);
 /// one failing consumer does not keep the others from receiving the data.
-struct FanOutConsumer<Payload: SignalPayload>: Consumer {
+struct FanOutConsumer<Payload: PipelinePayload>: Consumer {
     let consumers: [any Consumer<Payload>]
 
     func consume(_ payload: Payload) async throws {

@@ -4,7 +4,7 @@ import Shared
 /// Counts what an exporter did with each batch, as upstream's exporterhelper does:
 /// `otelcol_exporter_sent_<unit>` when it returned, `otelcol_exporter_send_failed_<unit>` when it threw
 /// (the error is passed on unchanged). One increment per batch.
-struct MeteredExporter<Payload: SignalPayload>: Consumer {
+struct MeteredExporter<Payload: PipelinePayload>: Consumer {
     let exporter: any Consumer<Payload>
     let metrics: ExporterMetrics
 

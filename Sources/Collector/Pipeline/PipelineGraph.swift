@@ -18,7 +18,7 @@ struct PipelineGraph {
 
     /// What a receiver hands one signal to: the fan-out over its pipelines, and the memory limiters
     /// of those pipelines (consulted before a body is read).
-    struct SignalEntry<P: SignalPayload> {
+    struct SignalEntry<P: PipelinePayload> {
         var consumer: any Consumer<P>
         var limiters: [MemoryLimiter]
     }
@@ -126,9 +126,10 @@ struct PipelineGraph {
     }
 
     /// Builds the exporters and processor chains of one signal; returns each receiver's fan-out head.
-    private mutating func buildSignal<P: DebugPrintable>(
-        _ type: P.Type, config: CollectorConfig, context: Context, output: (DebugExporterConfig) throws -> LogOutput
-    ) throws -> [ComponentID: SignalEntry<P>] {
+    private mutating func buildSignal<Request: DebugPrintable>(
+        _ type: Request.Type, config: CollectorConfig, context: Context, output: (DebugExporterConfig) throws -> LogOutput
+    ) throws -> [ComponentID: SignalEntry<PipelineData<Request>>] {
+        typealias P = PipelineData<Request>
         let pipelines = config.service.pipelines.filter { $0.key.signal == P.signal }.sorted(by: { $0.key < $1.key })
         var exporters: [ComponentID: any Consumer<P>] = [:]
         var heads: [ComponentID: [any Consumer<P>]] = [:]

@@ -53,6 +53,18 @@ package enum OTLPHTTPIngest {
         }
     }
 
+    /// The second step for protobuf bodies that stay undecoded: validated and counted in place
+    /// (`OTLPWireScanner`), with the errors decoding would give.
+    package static func scan<M: OTLPRequest>(_ type: M.Type, _ plain: ByteBuffer) throws(OTLPHTTPIngestError) -> OTLPWireCounts {
+        do {
+            return try plain.withUnsafeReadableBytes { bytes throws(OTLPDecodingError) in
+                try OTLPWireScanner.scan(M.signal, bytes: bytes)
+            }
+        } catch {
+            throw .invalidBody(error.description)
+        }
+    }
+
     /// The second step of `decode`: the message from the decompressed body.
     package static func decodeMessage<M: OTLPRequest>(
         _ type: M.Type, from plain: ByteBuffer, encoding: OTLPEncoding

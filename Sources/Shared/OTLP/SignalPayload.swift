@@ -5,11 +5,17 @@ package protocol SignalPayload: OTLPRequest {
     var itemCount: Int { get }
     /// `ResourceSpans` / `ResourceMetrics` / `ResourceLogs` entries.
     var resourceCount: Int { get }
+    /// `Metric` messages (the debug exporter's `"metrics"` field); 0 for traces and logs.
+    var metricCount: Int { get }
     /// Appends `other`'s resources (no merging of equal resources, as upstream's batch processor).
     mutating func append(contentsOf other: Self)
     /// Removes and returns the first `count` items in order. Whole resources and scopes move when they
     /// fit; otherwise the resource and scope are copied into the returned part and items are moved.
     mutating func removeFirst(items count: Int) -> Self
+}
+
+extension SignalPayload {
+    package var metricCount: Int { 0 }
 }
 
 extension OTLPTracesRequest: SignalPayload {

@@ -13,15 +13,15 @@ struct DebugExporterTests {
     }
 
     @Test("basic: one summary line in the shape the lab greps for")
-    func basic() {
+    func basic() throws {
         var request = makeTraces(2)
         request.resourceSpans.append(makeTraces(1).resourceSpans[0])
-        let text = exporter(DebugExporterConfig()).render(request, time: time)
+        let text = try exporter(DebugExporterConfig()).render(request, time: time)
         #expect(text == "2024-01-15T10:32:00.600Z\tinfo\tTracesExporter\t{\"kind\": \"exporter\", \"data_type\": \"traces\", \"name\": \"debug\", \"resource spans\": 2, \"spans\": 3}\n")
     }
 
     @Test("metrics and logs summaries")
-    func otherSignals() {
+    func otherSignals() throws {
         var metric = OTLPMetric()
         metric.name = "m"
         var sum = Opentelemetry_Proto_Metrics_V1_Sum()
@@ -33,7 +33,7 @@ struct DebugExporterTests {
         resource.scopeMetrics = [scope]
         var metrics = OTLPMetricsRequest()
         metrics.resourceMetrics = [resource]
-        let metricText = DebugExporter<OTLPMetricsRequest>(id: ComponentID(type: "debug"), config: .init(), output: .memory())
+        let metricText = try DebugExporter<OTLPMetricsRequest>(id: ComponentID(type: "debug"), config: .init(), output: .memory())
             .render(metrics, time: time)
         #expect(metricText.hasSuffix("\tinfo\tMetricsExporter\t{\"kind\": \"exporter\", \"data_type\": \"metrics\", \"name\": \"debug\", \"resource metrics\": 1, \"metrics\": 2, \"data points\": 4}\n"))
 
@@ -43,17 +43,17 @@ struct DebugExporterTests {
         resourceLogs.scopeLogs = [scopeLogs]
         var logs = OTLPLogsRequest()
         logs.resourceLogs = [resourceLogs]
-        let logText = DebugExporter<OTLPLogsRequest>(id: ComponentID(type: "logging"), config: .init(), output: .memory())
+        let logText = try DebugExporter<OTLPLogsRequest>(id: ComponentID(type: "logging"), config: .init(), output: .memory())
             .render(logs, time: time)
         #expect(logText.hasSuffix("\tinfo\tLogsExporter\t{\"kind\": \"exporter\", \"data_type\": \"logs\", \"name\": \"logging\", \"resource logs\": 1, \"log records\": 1}\n"))
     }
 
     @Test("normal and detailed: the dump follows as one entry, then a tab and the component fields")
-    func dump() {
+    func dump() throws {
         var config = DebugExporterConfig()
         config.verbosity = .normal
         let request = makeTraces(1)
-        let text = exporter(config, name: "debug/x").render(request, time: time)
+        let text = try exporter(config, name: "debug/x").render(request, time: time)
         let body = NormalTextFormatter.format(request.resourceSpans)
         #expect(!body.isEmpty)
         let fields = "{\"kind\": \"exporter\", \"data_type\": \"traces\", \"name\": \"debug/x\"}"
@@ -62,12 +62,12 @@ struct DebugExporterTests {
     }
 
     @Test("use_internal_logger false: no time, level or component fields; the dump then an empty line")
-    func plain() {
+    func plain() throws {
         var config = DebugExporterConfig()
         config.verbosity = .detailed
         config.useInternalLogger = false
         let request = makeTraces(1)
-        let text = exporter(config).render(request, time: time)
+        let text = try exporter(config).render(request, time: time)
         #expect(text == "TracesExporter\t{\"resource spans\": 1, \"spans\": 1}\n" + DetailedTextFormatter.format(request.resourceSpans) + "\n")
     }
 

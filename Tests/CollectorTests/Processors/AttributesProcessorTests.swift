@@ -100,7 +100,7 @@ private func decode(_ yaml: String) -> (AttributesConfig, [String]) {
 }
 
 /// A processor for `yaml` in front of a sink; fails the test when the configuration has errors.
-private func processor<P: SignalPayload>(
+private func processor<P: PipelinePayload>(
     _ yaml: String, _ type: P.Type = OTLPTracesRequest.self, sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> (AttributesProcessor<P>, SinkConsumer<P>) {
     let (config, errors) = decode(yaml)

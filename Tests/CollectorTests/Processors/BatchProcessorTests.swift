@@ -9,7 +9,7 @@ import Testing
 @Suite("Batch processor")
 struct BatchProcessorTests {
     /// Runs `processor` as a service, lets `body` use it, then shuts it down gracefully.
-    private func withRunning<P: SignalPayload>(
+    private func withRunning<P: PipelinePayload>(
         _ processor: BatchProcessor<P, ContinuousClock>, _ body: () async throws -> Void
     ) async throws {
         var logger = Logger(label: "test")

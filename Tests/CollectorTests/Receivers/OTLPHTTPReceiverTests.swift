@@ -14,7 +14,7 @@ import Testing
 struct OTLPHTTPReceiverTests {
     static let limit = 64 * 1024
 
-    private func app(traces: any Consumer<OTLPTracesRequest>) -> some ApplicationProtocol {
+    private func app(traces: any Consumer<PipelineData<OTLPTracesRequest>>) -> some ApplicationProtocol {
         let routes: [String: OTLPHTTPReceiver.SignalRoute] = [
             "/v1/traces": .make(OTLPTracesRequest.self, consumer: traces, logger: .init(label: "test"))
         ]
@@ -36,7 +36,7 @@ struct OTLPHTTPReceiverTests {
 
     @Test("protobuf in, 200 with an empty partial_success, the pipeline gets every span")
     func protobuf() async throws {
-        let sink = SinkConsumer<OTLPTracesRequest>()
+        let sink = SinkConsumer<PipelineData<OTLPTracesRequest>>()
         let (status, headers, body) = try await post(app(traces: sink), headers: [.contentType: "application/x-protobuf"], body: try protobufBody)
         #expect(status == .ok)
         #expect(headers[.contentType] == "application/x-protobuf")
@@ -46,7 +46,7 @@ struct OTLPHTTPReceiverTests {
 
     @Test("JSON in (with charset), gzip and deflate bodies", arguments: [ContentEncoding.identity, .gzip, .deflate])
     func json(_ encoding: ContentEncoding) async throws {
-        let sink = SinkConsumer<OTLPTracesRequest>()
+        let sink = SinkConsumer<PipelineData<OTLPTracesRequest>>()
         let body = try encoding.encode(try OTLPCodec.encode(makeTraces(2), as: .json))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let value = encoding.headerValue { headers[.contentEncoding] = value }
@@ -54,12 +54,12 @@ struct OTLPHTTPReceiverTests {
         #expect(status == .ok)
         #expect(responseHeaders[.contentType] == "application/json")
         #expect(String(buffer: response) == #"{"partialSuccess":{}}"#)
-        #expect(sink.payloads.first?.resourceSpans[0].scopeSpans[0].spans.map(\.name) == ["span0", "span1"])
+        #expect(try sink.payloads.first?.request().resourceSpans[0].scopeSpans[0].spans.map(\.name) == ["span0", "span1"])
     }
 
     @Test("a request with no items is answered 200 without calling the pipeline")
     func empty() async throws {
-        let sink = SinkConsumer<OTLPTracesRequest>()
+        let sink = SinkConsumer<PipelineData<OTLPTracesRequest>>()
         let (status, _, _) = try await post(app(traces: sink), headers: [.contentType: "application/x-protobuf"], body: ByteBuffer())
         #expect(status == .ok)
         let (jsonStatus, _, _) = try await post(app(traces: sink), headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}"))
@@ -89,7 +89,7 @@ struct OTLPHTTPReceiverTests {
 
     @Test("errors: 400 with a google.rpc.Status in the request's encoding")
     func badRequests() async throws {
-        let sink = SinkConsumer<OTLPTracesRequest>()
+        let sink = SinkConsumer<PipelineData<OTLPTracesRequest>>()
         let app = app(traces: sink)
         let (status, headers, body) = try await post(app, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{not json"))
         #expect(status == .badRequest)
@@ -117,7 +117,7 @@ struct OTLPHTTPReceiverTests {
 
     @Test("413 when the body, or the body after decompression, is over max_request_body_size")
     func tooLarge() async throws {
-        let sink = SinkConsumer<OTLPTracesRequest>()
+        let sink = SinkConsumer<PipelineData<OTLPTracesRequest>>()
         let app = app(traces: sink)
         let big = ByteBuffer(repeating: UInt8(ascii: " "), count: Self.limit + 1)
         let (raw, _, rawBody) = try await post(app, headers: [.contentType: "application/json"], body: big)

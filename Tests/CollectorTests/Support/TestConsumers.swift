@@ -5,7 +5,7 @@ import Synchronization
 @testable import Collector
 
 /// Records every payload it is given, in order.
-final class SinkConsumer<Payload: SignalPayload>: Consumer, Sendable {
+final class SinkConsumer<Payload: PipelinePayload>: Consumer, Sendable {
     private let received = Mutex<[Payload]>([])
 
     var payloads: [Payload] { received.withLock { $0 } }
@@ -17,7 +17,7 @@ final class SinkConsumer<Payload: SignalPayload>: Consumer, Sendable {
 }
 
 /// Always fails with the given error.
-struct FailingConsumer<Payload: SignalPayload>: Consumer {
+struct FailingConsumer<Payload: PipelinePayload>: Consumer {
     let error: ConsumerError
     func consume(_ payload: Payload) async throws { throw error }
 }

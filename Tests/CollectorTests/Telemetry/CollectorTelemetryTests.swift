@@ -27,7 +27,7 @@ struct CollectorTelemetryTests {
     }
 
     private func receiverApp(
-        _ telemetry: CollectorTelemetry, consumer: any Consumer<OTLPTracesRequest>
+        _ telemetry: CollectorTelemetry, consumer: any Consumer<PipelineData<OTLPTracesRequest>>
     ) -> some ApplicationProtocol {
         let routes: [String: OTLPHTTPReceiver.SignalRoute] = [
             "/v1/traces": .make(
@@ -50,7 +50,7 @@ struct CollectorTelemetryTests {
     @Test("receiver: accepted spans are the items of requests answered 200; a 400 and an empty request count nothing")
     func receiverAccepted() async throws {
         let telemetry = telemetry()
-        let sink = SinkConsumer<OTLPTracesRequest>()
+        let sink = SinkConsumer<PipelineData<OTLPTracesRequest>>()
         let app = receiverApp(telemetry, consumer: sink)
         #expect(try await post(app, try OTLPCodec.encode(makeTraces(3), as: .protobuf)) == .ok)
         #expect(try await post(app, try OTLPCodec.encode(makeTraces(4), as: .json), contentType: "application/json") == .ok)

@@ -4,6 +4,8 @@ import Shared
 // A libFuzzer target over the OTLP/HTTP receiver's untrusted decoding path (`OTLPHTTPIngest`), the code that
 // request bytes reach before the pipeline: header negotiation, decompression with a limit, protobuf/JSON decoding
 // with id checks, then the encoders run on whatever decoded (the debug exporter and clients re-encode it).
+// Protobuf bodies also go through `OTLPWireScanner`, which the receiver uses instead of decoding: it must give
+// the decoder's answer exactly (the same rejection text, or success with the message's counts).
 //
 // Input layout (see `FuzzInput`): 4 header bytes, then the body.
 //   byte 0: Content-Type choice     byte 1: Content-Encoding choice
@@ -57,7 +59,10 @@ func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
     }
 }
 
-private func roundTrip<M: OTLPRequest>(_ type: M.Type, _ input: FuzzInput, _ encoding: OTLPEncoding, _ compression: ContentEncoding) {
+private func roundTrip<M: SignalPayload>(_ type: M.Type, _ input: FuzzInput, _ encoding: OTLPEncoding, _ compression: ContentEncoding) {
+    if encoding == .protobuf, let plain = try? OTLPHTTPIngest.decompress(input.body, compression: compression, limit: input.limit) {
+        compareScanner(M.self, plain)
+    }
     let message: M
     do {
         message = try OTLPHTTPIngest.decode(M.self, body: input.body, encoding: encoding, compression: compression, limit: input.limit)
@@ -87,6 +92,24 @@ private func roundTrip<M: OTLPRequest>(_ type: M.Type, _ input: FuzzInput, _ enc
                 preconditionFailure("our own gzip of a \(M.self) does not decode: \(error)")
             }
         }
+    }
+}
+
+/// The wire scanner and the decoder agree on `plain`: both reject it with the same text, or both accept it
+/// and the scanner's counts are the message's.
+func compareScanner<M: SignalPayload>(_ type: M.Type, _ plain: ByteBuffer) {
+    let scanned = Result { () throws(OTLPHTTPIngestError) in try OTLPHTTPIngest.scan(M.self, plain) }
+    let decoded = Result { () throws(OTLPHTTPIngestError) in try OTLPHTTPIngest.decodeMessage(M.self, from: plain, encoding: .protobuf) }
+    switch (scanned, decoded) {
+    case (.success(let counts), .success(let message)):
+        let expected = OTLPWireCounts(resources: message.resourceCount, items: message.itemCount, metrics: message.metricCount)
+        precondition(counts == expected, "scanner counted \(counts), the decoded \(M.self) holds \(expected)")
+    case (.failure(let scanError), .failure(let decodeError)):
+        precondition(scanError == decodeError, "scanner: \(scanError); decoder: \(decodeError)")
+    case (.success(let counts), .failure(let decodeError)):
+        preconditionFailure("scanner accepted (\(counts)) what the decoder rejects: \(decodeError)")
+    case (.failure(let scanError), .success):
+        preconditionFailure("scanner rejected what the decoder accepts: \(scanError)")
     }
 }
 

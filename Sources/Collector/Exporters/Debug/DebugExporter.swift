@@ -11,7 +11,7 @@ import Synchronization
 /// The dump follows as one more entry framed like upstream's console logger: the first line prefixed
 /// by time and level, the body verbatim, then a tab and the component's fields. Summary and dump are
 /// written in one piece, so concurrent exporters never interleave inside a batch.
-struct DebugExporter<Payload: DebugPrintable>: Consumer {
+struct DebugExporter<Payload: PipelinePayload>: Consumer where Payload.Request: DebugPrintable {
     let id: ComponentID
     let config: DebugExporterConfig
     let output: LogOutput
@@ -26,30 +26,39 @@ struct DebugExporter<Payload: DebugPrintable>: Consumer {
 
     func consume(_ payload: Payload) async throws {
         guard sampler.admit() else { return }
-        output.write(render(payload))
+        let text: String
+        do {
+            text = try render(payload)
+        } catch {
+            throw ConsumerError.permanent(error.description)
+        }
+        output.write(text)
     }
 
-    /// The text written for one batch (summary line, then the dump when verbosity asks for one).
-    func render(_ payload: Payload, time: Date = Date()) -> String {
+    /// The text written for one batch (summary line, then the dump when verbosity asks for one). Only the
+    /// dumps need the data decoded; the summary comes from the counts.
+    func render(_ payload: Payload, time: Date = Date()) throws(OTLPDecodingError) -> String {
         let signal = Payload.signal
-        let message = Payload.summaryMessage
+        let message = Payload.Request.summaryMessage
+        let summary = Payload.Request.summaryFields(
+            resources: payload.resourceCount, metrics: payload.metricCount, items: payload.itemCount)
         var text: String
         let body: String? =
             switch config.verbosity {
             case .basic: nil
-            case .normal: payload.normalText()
-            case .detailed: payload.detailedText()
+            case .normal: try payload.request().normalText()
+            case .detailed: try payload.request().detailedText()
             }
         if config.useInternalLogger {
             let component: [(String, ConsoleLogFormat.Value)] = [
                 ("kind", .string("exporter")), ("data_type", .string(signal.rawValue)), ("name", .string(id.description)),
             ]
-            text = ConsoleLogFormat.line(time: time, level: "info", message: message, fields: component + payload.summaryFields)
+            text = ConsoleLogFormat.line(time: time, level: "info", message: message, fields: component + summary)
             if let body, !body.isEmpty {
                 text += ConsoleLogFormat.line(time: time, level: "info", message: body, fields: component)
             }
         } else {
-            text = message + "\t" + ConsoleLogFormat.json(payload.summaryFields) + "\n"
+            text = message + "\t" + ConsoleLogFormat.json(summary) + "\n"
             if let body, !body.isEmpty { text += body + "\n" }
         }
         return text
@@ -83,19 +92,19 @@ final class Sampler: Sendable {
 
 // MARK: - Per-signal text
 
-/// A payload the debug exporter can print: summary counts and the two dump formats.
+/// A request the debug exporter can print: the summary line's message and fields, and the two dump formats.
 protocol DebugPrintable: SignalPayload {
     /// `TracesExporter`, `MetricsExporter`, `LogsExporter`.
     static var summaryMessage: String { get }
-    var summaryFields: [(String, ConsoleLogFormat.Value)] { get }
+    static func summaryFields(resources: Int, metrics: Int, items: Int) -> [(String, ConsoleLogFormat.Value)]
     func normalText() -> String
     func detailedText() -> String
 }
 
 extension OTLPTracesRequest: DebugPrintable {
     static var summaryMessage: String { "TracesExporter" }
-    var summaryFields: [(String, ConsoleLogFormat.Value)] {
-        [("resource spans", .int(resourceCount)), ("spans", .int(itemCount))]
+    static func summaryFields(resources: Int, metrics: Int, items: Int) -> [(String, ConsoleLogFormat.Value)] {
+        [("resource spans", .int(resources)), ("spans", .int(items))]
     }
     func normalText() -> String { NormalTextFormatter.format(resourceSpans) }
     func detailedText() -> String { DetailedTextFormatter.format(resourceSpans) }
@@ -103,8 +112,8 @@ extension OTLPTracesRequest: DebugPrintable {
 
 extension OTLPMetricsRequest: DebugPrintable {
     static var summaryMessage: String { "MetricsExporter" }
-    var summaryFields: [(String, ConsoleLogFormat.Value)] {
-        [("resource metrics", .int(resourceCount)), ("metrics", .int(metricCount)), ("data points", .int(itemCount))]
+    static func summaryFields(resources: Int, metrics: Int, items: Int) -> [(String, ConsoleLogFormat.Value)] {
+        [("resource metrics", .int(resources)), ("metrics", .int(metrics)), ("data points", .int(items))]
     }
     func normalText() -> String { NormalTextFormatter.format(resourceMetrics) }
     func detailedText() -> String { DetailedTextFormatter.format(resourceMetrics) }
@@ -112,8 +121,8 @@ extension OTLPMetricsRequest: DebugPrintable {
 
 extension OTLPLogsRequest: DebugPrintable {
     static var summaryMessage: String { "LogsExporter" }
-    var summaryFields: [(String, ConsoleLogFormat.Value)] {
-        [("resource logs", .int(resourceCount)), ("log records", .int(itemCount))]
+    static func summaryFields(resources: Int, metrics: Int, items: Int) -> [(String, ConsoleLogFormat.Value)] {
+        [("resource logs", .int(resources)), ("log records", .int(items))]
     }
     func normalText() -> String { NormalTextFormatter.format(resourceLogs) }
     func detailedText() -> String { DetailedTextFormatter.format(resourceLogs) }

@@ -8,7 +8,7 @@ import Shared
 /// It has no state and no background work, so it is a plain `Consumer` and not a `Service`. The payload is
 /// a value: the processor changes its own copy, and whoever else holds the request (another pipeline of a
 /// fan-out) keeps seeing the original.
-struct AttributesProcessor<Payload: SignalPayload>: Consumer {
+struct AttributesProcessor<Payload: PipelinePayload>: Consumer {
     let id: ComponentID
     let next: any Consumer<Payload>
     private let rules: AttributeRules
@@ -28,7 +28,13 @@ struct AttributesProcessor<Payload: SignalPayload>: Consumer {
     }
 
     func consume(_ payload: Payload) async throws {
-        try await next.consume(rules.applied(to: payload))
+        let request: Payload.Request
+        do {
+            request = try payload.request()
+        } catch {
+            throw ConsumerError.permanent(error.description)
+        }
+        try await next.consume(Payload(rules.applied(to: request)))
     }
 }
 

@@ -14,7 +14,7 @@ import SwiftProtobuf
 /// Unlike upstream's, a caller that finds more than `maxPendingItems` waiting is held until the
 /// exporter has caught up: memory stays bounded and nothing accepted is dropped. On graceful shutdown
 /// (after the receivers have stopped) everything pending is sent before `run()` returns.
-actor BatchProcessor<Payload: SignalPayload, C: Clock<Duration>>: Consumer, Service {
+actor BatchProcessor<Payload: PipelinePayload, C: Clock<Duration>>: Consumer, Service {
     let id: ComponentID
     let config: BatchConfig
     private let next: any Consumer<Payload>

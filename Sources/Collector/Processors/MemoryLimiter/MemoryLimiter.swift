@@ -133,7 +133,7 @@ final class MemoryLimiter: Service, Sendable {
 
 /// The consuming half: placed in a pipeline, refuses while its limiter says so (retryable: the
 /// receiver answers 503 with `Retry-After`), else passes data on. Should be the first processor.
-struct MemoryLimiterProcessor<Payload: SignalPayload>: Consumer {
+struct MemoryLimiterProcessor<Payload: PipelinePayload>: Consumer {
     let limiter: MemoryLimiter
     let next: any Consumer<Payload>
     /// `otelcol_processor_memory_limiter_{accepted,refused}_*` of this signal.

@@ -31,7 +31,7 @@ struct OTLPGRPCReceiver: Service {
 
     /// One signal's entry: the pipelines' fan-out and their memory limiters.
     struct Handler<P: SignalPayload>: Sendable {
-        let consumer: any Consumer<P>
+        let consumer: any Consumer<PipelineData<P>>
         var limiters: [MemoryLimiter] = []
         let logger: Logger
         /// `otelcol_receiver_{accepted,refused}_*` with `transport="grpc"`.
@@ -52,7 +52,7 @@ struct OTLPGRPCReceiver: Service {
                 throw Self.unavailable("data refused due to high memory usage", retryAfter: limiter.retryAfter)
             }
             do {
-                try await consumer.consume(request)
+                try await consumer.consume(PipelineData(request))
                 metrics?.accepted.increment(by: items)
             } catch ConsumerError.permanent(let message) {
                 metrics?.refused.increment(by: items)
