@@ -1,5 +1,16 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Instrumentation
 import Logging
 import Tracing
@@ -54,7 +65,7 @@ enum RunnerApp {
         do {
             configuration = try RunnerConfiguration.load(environment: environment)
         } catch {
-            FileHandle.standardError.write(Data("runner: \(error.description)\n".utf8))
+            OutputStreamWriter.standardError.write("runner: \(error.description)\n")
             return 2
         }
         return await run(configuration, bootstrapTracing: bootstrapTracing, stdout: stdout)
@@ -77,7 +88,7 @@ enum RunnerApp {
         do {
             model = try job.modelPath.map { path throws(ConfigurationError) in try LinearModel.load(path: path) } ?? SumModel()
         } catch {
-            FileHandle.standardError.write(Data("runner: \(error.description)\n".utf8))
+            OutputStreamWriter.standardError.write("runner: \(error.description)\n")
             await telemetry.shutdown()
             return 2
         }
@@ -113,7 +124,7 @@ enum RunnerApp {
             return outcome
         }
         if case .invalid(let message) = outcome {
-            FileHandle.standardError.write(Data("runner: \(message)\n".utf8))
+            OutputStreamWriter.standardError.write("runner: \(message)\n")
         }
         await telemetry.shutdown()
         return outcome.exitCode

@@ -161,6 +161,26 @@ struct ExporterTests {
         #expect(RetryPolicy.parseRetryAfter("Mon, 02 Jan 2006 15:04:05 GMT", now: now) == .seconds(5))
         #expect(RetryPolicy.parseRetryAfter("soon") == nil)
         #expect(RetryPolicy.parseRetryAfter(nil) == nil)
+        #expect(RetryPolicy.parseRetryAfter("Mon, 02 Jan 2006 15:03:05 GMT", now: now) == .zero)  // in the past
+    }
+
+    /// The three HTTP-date forms of RFC 9110 §5.6.7, without Foundation's `DateFormatter` (and so without ICU).
+    @Test func httpDateForms() {
+        let expected = Date(timeIntervalSince1970: 784_111_777)  // Sun, 06 Nov 1994 08:49:37 GMT
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == expected)
+        #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == expected)
+        #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == expected)
+        #expect(HTTPDate.parse("sun, 06 nov 1994 08:49:37 gmt") == expected)
+        #expect(HTTPDate.parse("Mon, 2 Jan 2006 15:04:05 GMT") == Date(timeIntervalSince1970: 1_136_214_245))
+        #expect(HTTPDate.parse("Thu, 29 Feb 2024 00:00:00 GMT") == Date(timeIntervalSince1970: 1_709_164_800))
+        #expect(HTTPDate.parse("Thu, 01 Jan 1970 00:00:00 GMT") == Date(timeIntervalSince1970: 0))
+        for invalid in [
+            "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 GMTx", "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49:60 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT", "06 Nov 1994 08:49:37 GMT", "Xyz, 06 Nov 1994 08:49:37 GMT", "",
+        ] {
+            #expect(HTTPDate.parse(Substring(invalid)) == nil, "\(invalid)")
+        }
     }
 
     @Test func backoffIsExponentialCappedAndJittered() {

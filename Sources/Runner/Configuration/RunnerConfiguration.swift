@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The runner's whole configuration: job settings and telemetry, from the environment over the `.env` file.
 struct RunnerConfiguration: Sendable {
@@ -41,8 +45,8 @@ struct RunnerConfiguration: Sendable {
 
     /// The file's text; nil when it does not exist or cannot be read (`/dev/null` reads as empty).
     static func readTextFile(_ path: String) -> String? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory,
             FileManager.default.isReadableFile(atPath: path)
         else { return nil }
         return FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""

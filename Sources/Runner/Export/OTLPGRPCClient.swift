@@ -1,5 +1,9 @@
 #if GRPC
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import GRPCProtobuf
@@ -41,7 +45,7 @@ final class OTLPGRPCClient: Sendable {
     static func parse(_ endpoint: String, insecure: Bool) throws -> (host: String, port: Int, tls: Bool) {
         var rest = Substring(endpoint)
         var tls = !insecure
-        if let range = rest.range(of: "://") {
+        if let range = rest.firstRange(of: "://") {
             let scheme = rest[..<range.lowerBound].lowercased()
             switch scheme {
             case "http": tls = false

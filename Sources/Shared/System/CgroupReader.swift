@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads the container's CPU and memory limits from cgroup v2 (`cpu.max`, `memory.max`) or, failing
 /// that, cgroup v1 (`cpu.cfs_quota_us`/`cpu.cfs_period_us`, `memory.limit_in_bytes`).
@@ -83,6 +87,9 @@ package struct CgroupReader: Sendable {
         guard let data = FileManager.default.contents(atPath: root + "/" + relativePath),
             let text = String(data: data, encoding: .utf8)
         else { return nil }
-        return String(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        var trimmed = text[...]
+        while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
+        while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
+        return String(trimmed)
     }
 }
