@@ -144,6 +144,15 @@ for name in $PRODUCTS; do
   [ -x "$out/usr/local/bin/$name" ] || die "the build left no $out/usr/local/bin/$name"
   pass "release build of $name ($(( $(date +%s) - start )) s, stripped)"
 done
+# Foundation's ICU data (~34 MB, the `icudt76l` blob) must stay out of the runner: it links no full
+# Foundation API (README, "Image sizes"). The collector still carries it through Yams and Hummingbird.
+runner_bin="$WORK/out-runner/usr/local/bin/runner"
+if [ -x "$runner_bin" ]; then
+  icu=$(grep -c -a icudt76l "$runner_bin" || true)
+  [ "$icu" = 0 ] && pass "the runner binary holds no ICU data" \
+    || fail "the runner binary holds ICU data ($icu matches of icudt76l): something links full Foundation again" \
+      "find it with -Xlinker -Map (README, Image sizes)"
+fi
 
 # --- 2. shared-library needs ------------------------------------------------------------
 step "shared libraries the binaries need vs. the runtime base"
