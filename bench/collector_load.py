@@ -12,7 +12,8 @@ Per run, for each encoding and each collector (the order of the two alternates f
   4. warm-up: `wrk -t2 -c16 -d2s`; then the measured `wrk -t2 -c16 -d10s --latency` (both with bench/post.lua,
      which counts every non-2xx answer: any non-2xx, socket error or 10 s timeout fails the run);
   5. CPU-seconds: utime+stime of the collector process (all threads, /proc/PID/stat) over the measured wrk run;
-  6. peak RSS: VmHWM (/proc/PID/status) at the end; then SIGTERM by PID.
+  6. peak RSS: VmHWM (/proc/PID/status) at the end; peak anonymous RSS (RssAnon, the heap and stacks without the
+     pages of the mapped binary) sampled every 50 ms from warm-up to the end; then SIGTERM by PID.
 For our collector, the spans its debug exporter reported (basic lines, stdout to a file) must cover every span of
 every 2xx answer (`spans_at_collector`), or the run fails.
 
@@ -33,6 +34,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -119,6 +121,29 @@ def run_wrk(port: int, payload: Path, spec: dict, seconds: int, tag: str, work: 
     return result
 
 
+class AnonSampler:
+    """The highest RssAnon of a process (its heap and stacks, without the mapped binary), sampled every 50 ms
+    from a thread of the harness until stop(); the kernel keeps a high-water mark only for the whole RSS."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        while not self.done.is_set():
+            try:
+                self.peak = max(self.peak, bl.status_kib(self.pid, "RssAnon"))
+            except Exception:
+                return
+            self.done.wait(0.05)
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
 def one_run(kind: str, encoding: str, run: int, args, work: Path, payloads: dict) -> dict:
     spec = ENCODINGS[encoding]
     payload = Path(payloads[encoding]["path"])
@@ -130,10 +155,13 @@ def one_run(kind: str, encoding: str, run: int, args, work: Path, payloads: dict
         startup = first_2xx(process, port, t0)
         time.sleep(1.0)
         idle_rss = bl.status_kib(process.pid, "VmRSS")
+        idle_anon = bl.status_kib(process.pid, "RssAnon")
+        anon = AnonSampler(process.pid)
         warm = run_wrk(port, payload, spec, args.warmup, tag + "-warmup", work)
         cpu_before = bl.cpu_seconds(process.pid)
         measured = run_wrk(port, payload, spec, args.duration, tag, work)
         cpu_used = bl.cpu_seconds(process.pid) - cpu_before
+        peak_anon = anon.stop()
         peak_rss = bl.status_kib(process.pid, "VmHWM")
         rss_end = bl.status_kib(process.pid, "VmRSS")
         if process.poll() is not None:
@@ -154,6 +182,7 @@ def one_run(kind: str, encoding: str, run: int, args, work: Path, payloads: dict
         "spans_per_cpu_s": spans / cpu_used,
         "p50_ms": measured["latency_us"]["p50"] / 1000, "p99_ms": measured["latency_us"]["p99"] / 1000,
         "peak_rss_mib": peak_rss / 1024, "idle_rss_mib": idle_rss / 1024, "rss_end_mib": rss_end / 1024,
+        "peak_anon_mib": peak_anon / 1024, "idle_anon_mib": idle_anon / 1024,
         "startup_ms": startup * 1000,
         "loadavg_1m": load_before,
     }
@@ -180,6 +209,8 @@ METRICS = [
     ("p99_ms", "p99 latency (ms)", 2, "ratio"),
     ("peak_rss_mib", "peak RSS, VmHWM (MiB)", 1, "ratio"),
     ("idle_rss_mib", "idle RSS after start (MiB)", 1, "ratio"),
+    ("peak_anon_mib", "peak anonymous RSS (heap, stacks; RssAnon sampled every 50 ms) (MiB)", 1, "ratio"),
+    ("idle_anon_mib", "idle anonymous RSS after start (MiB)", 1, "ratio"),
     ("startup_ms", "exec → first 2xx (ms)", 1, "ratio"),
 ]
 
