@@ -15,7 +15,7 @@ import SwiftProtobuf
 /// handing requests to the same pipeline entry points as the HTTP receiver.
 ///
 /// Status codes, as upstream's: a message over `max_recv_msg_size_mib` (before or after gzip) →
-/// RESOURCE_EXHAUSTED (from the transport, before the handler runs); malformed protobuf or an id of the wrong
+/// RESOURCE_EXHAUSTED (before the handler runs); malformed protobuf or an id of the wrong
 /// length → INVALID_ARGUMENT; a retryable refusal (`memory_limiter`) → UNAVAILABLE with a `RetryInfo` detail;
 /// a permanent pipeline failure → INTERNAL. A request without items is answered without calling the pipeline.
 /// Success is an empty `partial_success`.
@@ -37,14 +37,8 @@ struct OTLPGRPCReceiver: Service {
         /// `otelcol_receiver_{accepted,refused}_*` with `transport="grpc"`.
         var metrics: ReceiverMetrics? = nil
 
-        func export(_ request: P) async throws -> P.Response {
-            var request = request
-            do {
-                try request.validateIdentifiers()
-            } catch {
-                logger.debug("Rejected a request", metadata: ["error": "\(error)", "transport": "grpc"])
-                throw RPCError(code: .invalidArgument, message: "\(error)")
-            }
+        /// `request` was validated and counted by `WireDeserializer` (malformed bytes and bad ids never get here).
+        func export(_ request: PipelineData<P>) async throws -> P.Response {
             let items = request.itemCount
             guard items > 0 else { return P.successResponse }
             if let limiter = limiters.first(where: { $0.isRefusing }) {
@@ -52,7 +46,7 @@ struct OTLPGRPCReceiver: Service {
                 throw Self.unavailable("data refused due to high memory usage", retryAfter: limiter.retryAfter)
             }
             do {
-                try await consumer.consume(PipelineData(request))
+                try await consumer.consume(request)
                 metrics?.accepted.increment(by: items)
             } catch ConsumerError.permanent(let message) {
                 metrics?.refused.increment(by: items)
@@ -82,57 +76,32 @@ struct OTLPGRPCReceiver: Service {
         }
     }
 
-    struct TraceService: OTLPTraceService.SimpleServiceProtocol {
-        let handler: Handler<OTLPTracesRequest>
+    /// One signal's Export method. Requests are not decoded: `WireDeserializer` validates and counts the bytes,
+    /// which then travel the pipeline as they came (`PipelineData`), as on the HTTP path.
+    struct SignalService<P: SignalPayload>: RegistrableRPCService {
+        let method: MethodDescriptor
+        let handler: Handler<P>
         let limit: Int
-        func export(request: OTLPTracesRequest, context: ServerContext) async throws -> OTLPTracesResponse {
-            try await handler.export(request)
-        }
 
         func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
             router.registerHandler(
-                forMethod: OTLPTraceService.Method.Export.descriptor, deserializer: SizeLimitedDeserializer<OTLPTracesRequest>(limit: limit),
-                serializer: ProtobufSerializer<OTLPTracesResponse>(),
-                handler: { request, context in try await self.export(request: request, context: context) })
-        }
-    }
-
-    struct MetricsService: OTLPMetricsService.SimpleServiceProtocol {
-        let handler: Handler<OTLPMetricsRequest>
-        let limit: Int
-        func export(request: OTLPMetricsRequest, context: ServerContext) async throws -> OTLPMetricsResponse {
-            try await handler.export(request)
-        }
-
-        func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-            router.registerHandler(
-                forMethod: OTLPMetricsService.Method.Export.descriptor, deserializer: SizeLimitedDeserializer<OTLPMetricsRequest>(limit: limit),
-                serializer: ProtobufSerializer<OTLPMetricsResponse>(),
-                handler: { request, context in try await self.export(request: request, context: context) })
-        }
-    }
-
-    struct LogsService: OTLPLogsService.SimpleServiceProtocol {
-        let handler: Handler<OTLPLogsRequest>
-        let limit: Int
-        func export(request: OTLPLogsRequest, context: ServerContext) async throws -> OTLPLogsResponse {
-            try await handler.export(request)
-        }
-
-        func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-            router.registerHandler(
-                forMethod: OTLPLogsService.Method.Export.descriptor, deserializer: SizeLimitedDeserializer<OTLPLogsRequest>(limit: limit),
-                serializer: ProtobufSerializer<OTLPLogsResponse>(),
-                handler: { request, context in try await self.export(request: request, context: context) })
+                forMethod: method, deserializer: WireDeserializer<P>(limit: limit, logger: handler.logger),
+                serializer: ProtobufSerializer<P.Response>(),
+                handler: { stream, context in
+                    let request = try await ServerRequest(stream: stream)
+                    return StreamingServerResponse(single: ServerResponse(message: try await handler.export(request.message), metadata: [:]))
+                })
         }
     }
 
     var services: [any RegistrableRPCService] {
         var services: [any RegistrableRPCService] = []
         let limit = config.maxRecvMsgSize
-        if let traces { services.append(TraceService(handler: traces, limit: limit)) }
-        if let metrics { services.append(MetricsService(handler: metrics, limit: limit)) }
-        if let logs { services.append(LogsService(handler: logs, limit: limit)) }
+        if let traces { services.append(SignalService(method: OTLPTraceService.Method.Export.descriptor, handler: traces, limit: limit)) }
+        if let metrics {
+            services.append(SignalService(method: OTLPMetricsService.Method.Export.descriptor, handler: metrics, limit: limit))
+        }
+        if let logs { services.append(SignalService(method: OTLPLogsService.Method.Export.descriptor, handler: logs, limit: limit)) }
         return services
     }
 
@@ -186,17 +155,25 @@ struct OTLPGRPCReceiver: Service {
         }
     }
 
-    /// `max_recv_msg_size_mib`, checked on the received (decompressed) message before it is decoded, as Go's gRPC
-    /// server does: RESOURCE_EXHAUSTED with its wording.
-    struct SizeLimitedDeserializer<Message: SwiftProtobuf.Message>: MessageDeserializer {
+    /// `max_recv_msg_size_mib`, checked on the received (decompressed) message, as Go's gRPC server does:
+    /// RESOURCE_EXHAUSTED with its wording. Then the bytes are validated and counted without decoding
+    /// (`OTLPWireScanner`): malformed protobuf or an id of the wrong length is INVALID_ARGUMENT.
+    struct WireDeserializer<P: SignalPayload>: MessageDeserializer {
         let limit: Int
+        let logger: Logger
 
-        func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Message {
+        func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> PipelineData<P> {
             let size = serializedMessageBytes.count
             guard size <= limit else {
                 throw RPCError(code: .resourceExhausted, message: "grpc: received message larger than max (\(size) vs. \(limit))")
             }
-            return try ProtobufDeserializer<Message>().deserialize(serializedMessageBytes)
+            let bytes = serializedMessageBytes.withUnsafeBytes { ByteBuffer(bytes: $0) }
+            do {
+                return PipelineData(wire: bytes, counts: try OTLPHTTPIngest.scan(P.self, bytes))
+            } catch {
+                logger.debug("Rejected a request", metadata: ["error": "\(error)", "transport": "grpc"])
+                throw RPCError(code: .invalidArgument, message: error.description)
+            }
         }
     }
 
