@@ -109,7 +109,7 @@ struct OTLPGRPCReceiver: Service {
     var transportConfig: HTTP2ServerTransport.Posix.Config {
         .defaults { transport in
             // The transport's own limit resets the stream while the client is still sending, which clients report as
-            // CANCELLED; so it is set well above ours, and `SizeLimitedDeserializer` answers RESOURCE_EXHAUSTED
+            // CANCELLED; so it is set well above ours, and `WireDeserializer` answers RESOURCE_EXHAUSTED
             // once the whole message (after decompression) is in. Beyond 4 times the limit the transport cuts it off.
             transport.rpc.maxRequestPayloadSize = 4 * config.maxRecvMsgSize
             transport.compression.enabledAlgorithms = [.gzip, .deflate]
