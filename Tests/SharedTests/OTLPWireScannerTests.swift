@@ -230,6 +230,15 @@ struct OTLPWireScannerTests {
         }
     }
 
+    @Test("summary quantiles are messages: their bytes are checked like any message's")
+    func summaryQuantiles() {
+        // Summary data point field 6 (ValueAtQuantile) holding a good quantile, then a malformed one.
+        for quantile in [[UInt8]([0x09, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f]), [0x0f], [0x09, 0, 0]] {
+            let request = field(0x0a, field(0x12, field(0x12, field(0x5a, field(0x0a, field(0x32, quantile))))))
+            Self.expectSame(OTLPMetricsRequest.self, request, "\(quantile)")
+        }
+    }
+
     @Test("logs: records counted, ids checked in the decoder's order")
     func logs() throws {
         var record = OTLPLogRecord()

@@ -48,7 +48,7 @@ package enum OTLPWireScanner {
         } catch {
             throw OTLPDecodingError(description: "failed to unmarshal proto request: \(error.rawValue)")
         }
-        if let invalid = scanner.firstInvalidIdentifier { throw OTLPDecodingError(description: invalid.description) }
+        if let invalid = scanner.firstInvalidIdentifier { throw OTLPDecodingError(description: invalid.error.description) }
         return scanner.counts
     }
 }
@@ -67,7 +67,7 @@ enum WireMessage {
     case metricsRequest, resourceMetrics, scopeMetrics, metric, gauge, sum, histogram, exponentialHistogram, summary
     case numberDataPoint, histogramDataPoint, exponentialHistogramDataPoint, buckets, summaryDataPoint, exemplar
     case logsRequest, resourceLogs, scopeLogs, logRecord
-    case resource, entityRef, keyValue, anyValue, arrayValue, keyValueList, scope
+    case resource, entityRef, keyValue, anyValue, arrayValue, keyValueList, scope, valueAtQuantile
 }
 
 /// What a known field needs beyond skipping; every other field (numbers, enums, unknown fields) only
@@ -83,90 +83,201 @@ enum WireField {
     case packedVarint
     case other
 
-    // swiftlint:disable:next cyclomatic_complexity
+    /// One switch per message (jump tables): this runs for every field of every message.
+    @inline(__always)
+    // swiftlint:disable:next cyclomatic_complexity function_body_length
     init(_ number: Int, in message: WireMessage) {
-        self =
-            switch (message, number) {
-            case (.tracesRequest, 1): .message(.resourceSpans)
-            case (.resourceSpans, 1), (.resourceMetrics, 1), (.resourceLogs, 1): .message(.resource)
-            case (.resourceSpans, 2): .message(.scopeSpans)
-            case (.resourceSpans, 3), (.resourceMetrics, 3), (.resourceLogs, 3): .string
-            case (.scopeSpans, 1), (.scopeMetrics, 1), (.scopeLogs, 1): .message(.scope)
-            case (.scopeSpans, 2): .message(.span)
-            case (.scopeSpans, 3), (.scopeMetrics, 3), (.scopeLogs, 3): .string
-            case (.span, 1): .identifier(slot: 0)
-            case (.span, 2): .identifier(slot: 1)
-            case (.span, 4): .identifier(slot: 2)
-            case (.span, 3), (.span, 5): .string
-            case (.span, 9), (.spanEvent, 3), (.spanLink, 4): .message(.keyValue)
-            case (.span, 11): .message(.spanEvent)
-            case (.span, 13): .message(.spanLink)
-            case (.span, 15): .message(.status)
-            case (.spanEvent, 2), (.spanLink, 3), (.status, 2): .string
-            case (.spanLink, 1): .identifier(slot: 0)
-            case (.spanLink, 2): .identifier(slot: 1)
-
-            case (.metricsRequest, 1): .message(.resourceMetrics)
-            case (.resourceMetrics, 2): .message(.scopeMetrics)
-            case (.scopeMetrics, 2): .message(.metric)
-            case (.metric, 1), (.metric, 2), (.metric, 3): .string
-            case (.metric, 5): .message(.gauge)
-            case (.metric, 7): .message(.sum)
-            case (.metric, 9): .message(.histogram)
-            case (.metric, 10): .message(.exponentialHistogram)
-            case (.metric, 11): .message(.summary)
-            case (.metric, 12): .message(.keyValue)
-            case (.gauge, 1), (.sum, 1): .message(.numberDataPoint)
-            case (.histogram, 1): .message(.histogramDataPoint)
-            case (.exponentialHistogram, 1): .message(.exponentialHistogramDataPoint)
-            case (.summary, 1): .message(.summaryDataPoint)
-            case (.numberDataPoint, 7), (.histogramDataPoint, 9), (.exponentialHistogramDataPoint, 1),
-                (.summaryDataPoint, 7), (.exemplar, 7):
-                .message(.keyValue)
-            case (.numberDataPoint, 5), (.histogramDataPoint, 8), (.exponentialHistogramDataPoint, 11): .message(.exemplar)
-            case (.histogramDataPoint, 6), (.histogramDataPoint, 7): .packedFixed64
-            case (.exponentialHistogramDataPoint, 8), (.exponentialHistogramDataPoint, 9): .message(.buckets)
-            case (.buckets, 2): .packedVarint
-            case (.exemplar, 5): .identifier(slot: 0)
-            case (.exemplar, 4): .identifier(slot: 1)
-
-            case (.logsRequest, 1): .message(.resourceLogs)
-            case (.resourceLogs, 2): .message(.scopeLogs)
-            case (.scopeLogs, 2): .message(.logRecord)
-            case (.logRecord, 3), (.logRecord, 12): .string
-            case (.logRecord, 5): .message(.anyValue)
-            case (.logRecord, 6): .message(.keyValue)
-            case (.logRecord, 9): .identifier(slot: 0)
-            case (.logRecord, 10): .identifier(slot: 1)
-
-            case (.resource, 1), (.scope, 3), (.keyValueList, 1): .message(.keyValue)
-            case (.resource, 3): .message(.entityRef)
-            case (.entityRef, 1), (.entityRef, 2), (.entityRef, 3), (.entityRef, 4): .string
-            case (.keyValue, 1), (.anyValue, 1), (.scope, 1), (.scope, 2): .string
-            case (.keyValue, 2), (.arrayValue, 1): .message(.anyValue)
-            case (.anyValue, 5): .message(.arrayValue)
-            case (.anyValue, 6): .message(.keyValueList)
-            default: .other
+        switch message {
+        case .tracesRequest: self = number == 1 ? .message(.resourceSpans) : .other
+        case .metricsRequest: self = number == 1 ? .message(.resourceMetrics) : .other
+        case .logsRequest: self = number == 1 ? .message(.resourceLogs) : .other
+        case .resourceSpans, .resourceMetrics, .resourceLogs:
+            switch number {
+            case 1: self = .message(.resource)
+            case 2: self = .message(message == .resourceSpans ? .scopeSpans : message == .resourceMetrics ? .scopeMetrics : .scopeLogs)
+            case 3: self = .string
+            default: self = .other
             }
+        case .scopeSpans, .scopeMetrics, .scopeLogs:
+            switch number {
+            case 1: self = .message(.scope)
+            case 2: self = .message(message == .scopeSpans ? .span : message == .scopeMetrics ? .metric : .logRecord)
+            case 3: self = .string
+            default: self = .other
+            }
+        case .span:
+            switch number {
+            case 1: self = .identifier(slot: 0)
+            case 2: self = .identifier(slot: 1)
+            case 3, 5: self = .string
+            case 4: self = .identifier(slot: 2)
+            case 9: self = .message(.keyValue)
+            case 11: self = .message(.spanEvent)
+            case 13: self = .message(.spanLink)
+            case 15: self = .message(.status)
+            default: self = .other
+            }
+        case .spanEvent:
+            switch number {
+            case 2: self = .string
+            case 3: self = .message(.keyValue)
+            default: self = .other
+            }
+        case .spanLink:
+            switch number {
+            case 1: self = .identifier(slot: 0)
+            case 2: self = .identifier(slot: 1)
+            case 3: self = .string
+            case 4: self = .message(.keyValue)
+            default: self = .other
+            }
+        case .status: self = number == 2 ? .string : .other
+        case .metric:
+            switch number {
+            case 1, 2, 3: self = .string
+            case 5: self = .message(.gauge)
+            case 7: self = .message(.sum)
+            case 9: self = .message(.histogram)
+            case 10: self = .message(.exponentialHistogram)
+            case 11: self = .message(.summary)
+            case 12: self = .message(.keyValue)
+            default: self = .other
+            }
+        case .gauge, .sum: self = number == 1 ? .message(.numberDataPoint) : .other
+        case .histogram: self = number == 1 ? .message(.histogramDataPoint) : .other
+        case .exponentialHistogram: self = number == 1 ? .message(.exponentialHistogramDataPoint) : .other
+        case .summary: self = number == 1 ? .message(.summaryDataPoint) : .other
+        case .numberDataPoint:
+            switch number {
+            case 5: self = .message(.exemplar)
+            case 7: self = .message(.keyValue)
+            default: self = .other
+            }
+        case .histogramDataPoint:
+            switch number {
+            case 6, 7: self = .packedFixed64
+            case 8: self = .message(.exemplar)
+            case 9: self = .message(.keyValue)
+            default: self = .other
+            }
+        case .exponentialHistogramDataPoint:
+            switch number {
+            case 1: self = .message(.keyValue)
+            case 8, 9: self = .message(.buckets)
+            case 11: self = .message(.exemplar)
+            default: self = .other
+            }
+        case .buckets: self = number == 2 ? .packedVarint : .other
+        case .summaryDataPoint:
+            switch number {
+            case 6: self = .message(.valueAtQuantile)
+            case 7: self = .message(.keyValue)
+            default: self = .other
+            }
+        case .valueAtQuantile: self = .other
+        case .exemplar:
+            switch number {
+            case 4: self = .identifier(slot: 1)
+            case 5: self = .identifier(slot: 0)
+            case 7: self = .message(.keyValue)
+            default: self = .other
+            }
+        case .logRecord:
+            switch number {
+            case 3, 12: self = .string
+            case 5: self = .message(.anyValue)
+            case 6: self = .message(.keyValue)
+            case 9: self = .identifier(slot: 0)
+            case 10: self = .identifier(slot: 1)
+            default: self = .other
+            }
+        case .resource:
+            switch number {
+            case 1: self = .message(.keyValue)
+            case 3: self = .message(.entityRef)
+            default: self = .other
+            }
+        case .entityRef: self = (1...4).contains(number) ? .string : .other
+        case .keyValue:
+            switch number {
+            case 1: self = .string
+            case 2: self = .message(.anyValue)
+            default: self = .other
+            }
+        case .anyValue:
+            switch number {
+            case 1: self = .string
+            case 5: self = .message(.arrayValue)
+            case 6: self = .message(.keyValueList)
+            default: self = .other
+            }
+        case .arrayValue: self = number == 1 ? .message(.anyValue) : .other
+        case .keyValueList: self = number == 1 ? .message(.keyValue) : .other
+        case .scope:
+            switch number {
+            case 1, 2: self = .string
+            case 3: self = .message(.keyValue)
+            default: self = .other
+            }
+        }
     }
 }
 
 /// Per-message bookkeeping: the last length of each id field, and for a metric the kind and data points of
-/// its `data` oneof (a second value of the same kind merges into it, another kind replaces it).
+/// its `data` oneof (a second value of the same kind merges into it, another kind replaces it). Plain values
+/// only, so that the walk neither retains nor releases anything.
 struct MessageState {
     var identifierLengths: (Int, Int, Int) = (0, 0, 0)
     var dataKind: WireMessage? = nil
     var dataPoints = 0
     /// The first bad id below this message (links of a span, exemplars of a metric's data), in
     /// `validateIdentifiers()`' order; a metric's replaced `data` takes its problems with it.
-    var problem: OTLPInvalidIdentifierError? = nil
+    var problem: IdentifierProblem? = nil
+}
+
+/// An id of the wrong length: which field, and how long it was.
+struct IdentifierProblem {
+    enum Field: UInt8 {
+        case spanTraceID, spanSpanID, spanParentSpanID, linkTraceID, linkSpanID, logTraceID, logSpanID
+        case exemplarTraceID, exemplarSpanID
+
+        var kind: OTLPIdentifierKind {
+            switch self {
+            case .spanTraceID, .linkTraceID, .logTraceID, .exemplarTraceID: .traceID
+            default: .spanID
+            }
+        }
+
+        /// The field path `validateIdentifiers()` reports.
+        var path: String {
+            switch self {
+            case .spanTraceID: "span.traceId"
+            case .spanSpanID: "span.spanId"
+            case .spanParentSpanID: "span.parentSpanId"
+            case .linkTraceID: "span.links.traceId"
+            case .linkSpanID: "span.links.spanId"
+            case .logTraceID: "logRecord.traceId"
+            case .logSpanID: "logRecord.spanId"
+            case .exemplarTraceID: "exemplar.traceId"
+            case .exemplarSpanID: "exemplar.spanId"
+            }
+        }
+    }
+
+    var field: Field
+    var length: Int
+
+    var error: OTLPInvalidIdentifierError {
+        let kind = field.kind
+        return OTLPInvalidIdentifierError(kind: kind, field: field.path, detail: "length \(length) bytes, want \(kind.byteCount)")
+    }
 }
 
 struct Scanner {
     let base: UnsafeRawPointer
     var counts = OTLPWireCounts()
     /// The first bad id in `validateIdentifiers()`' order; reported only when the bytes decode.
-    var firstInvalidIdentifier: OTLPInvalidIdentifierError? = nil
+    var firstInvalidIdentifier: IdentifierProblem? = nil
 
     init(base: UnsafeRawPointer) { self.base = base }
 
@@ -322,20 +433,20 @@ struct Scanner {
             counts.items += 1
             let lengths = state.identifierLengths
             recordInvalid(
-                check(lengths.0, .traceID, "span.traceId") ?? check(lengths.1, .spanID, "span.spanId")
-                    ?? check(lengths.2, .spanID, "span.parentSpanId") ?? state.problem)
+                check(lengths.0, .spanTraceID) ?? check(lengths.1, .spanSpanID)
+                    ?? check(lengths.2, .spanParentSpanID) ?? state.problem)
         case .spanLink:
             let lengths = state.identifierLengths
             parentState.problem = parentState.problem
-                ?? check(lengths.0, .traceID, "span.links.traceId") ?? check(lengths.1, .spanID, "span.links.spanId")
+                ?? check(lengths.0, .linkTraceID) ?? check(lengths.1, .linkSpanID)
         case .logRecord:
             counts.items += 1
             let lengths = state.identifierLengths
-            recordInvalid(check(lengths.0, .traceID, "logRecord.traceId") ?? check(lengths.1, .spanID, "logRecord.spanId"))
+            recordInvalid(check(lengths.0, .logTraceID) ?? check(lengths.1, .logSpanID))
         case .exemplar:
             let lengths = state.identifierLengths
             parentState.problem = parentState.problem
-                ?? check(lengths.0, .traceID, "exemplar.traceId") ?? check(lengths.1, .spanID, "exemplar.spanId")
+                ?? check(lengths.0, .exemplarTraceID) ?? check(lengths.1, .exemplarSpanID)
         case .metric:
             counts.metrics += 1
             counts.items += state.dataPoints
@@ -358,14 +469,15 @@ struct Scanner {
         }
     }
 
-    private mutating func recordInvalid(_ problem: OTLPInvalidIdentifierError?) {
+    @inline(__always)
+    private mutating func recordInvalid(_ problem: IdentifierProblem?) {
         if firstInvalidIdentifier == nil, let problem { firstInvalidIdentifier = problem }
     }
 
     @inline(__always)
-    private func check(_ length: Int, _ kind: OTLPIdentifierKind, _ field: String) -> OTLPInvalidIdentifierError? {
-        guard length != 0, length != kind.byteCount else { return nil }
-        return OTLPInvalidIdentifierError(kind: kind, field: field, detail: "length \(length) bytes, want \(kind.byteCount)")
+    private func check(_ length: Int, _ field: IdentifierProblem.Field) -> IdentifierProblem? {
+        guard length != 0, length != field.kind.byteCount else { return nil }
+        return IdentifierProblem(field: field, length: length)
     }
 
     /// ASCII eight bytes at a time; anything else through the standard library's validator.
