@@ -57,6 +57,14 @@ struct OTLPHTTPReceiverTests {
         #expect(try sink.payloads.first?.request().resourceSpans[0].scopeSpans[0].spans.map(\.name) == ["span0", "span1"])
     }
 
+    @Test("the success bodies are the encoded success responses of all three signals", arguments: [OTLPEncoding.protobuf, .json])
+    func successBodies(_ encoding: OTLPEncoding) throws {
+        let body = OTLPHTTPResponses.successBody(encoding)
+        #expect(try OTLPCodec.encode(OTLPTracesRequest.successResponse, as: encoding) == body)
+        #expect(try OTLPCodec.encode(OTLPMetricsRequest.successResponse, as: encoding) == body)
+        #expect(try OTLPCodec.encode(OTLPLogsRequest.successResponse, as: encoding) == body)
+    }
+
     @Test("a request with no items is answered 200 without calling the pipeline")
     func empty() async throws {
         let sink = SinkConsumer<PipelineData<OTLPTracesRequest>>()
