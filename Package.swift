@@ -18,8 +18,8 @@ let grpc: TargetDependencyCondition? = .when(traits: ["GRPC"])
 
 /// Micro-benchmarks of Shared's hot paths (ordo-one/benchmark): `bench/micro.sh`, or
 /// `swift package --disable-sandbox benchmark run --target OTLPBenchmarks`. The target is part of the root package because
-/// Shared's API is `package`; no product or test depends on it, so `swift build --product collector|runner|
-/// otel-batch-labPackageTests` and `swift test` never build it. Only the MallocInterposer trait (malloc counts): the
+/// Shared's API is `package`; no product or test depends on it and it uses no build-tool plugin, so `swift build
+/// --product collector|runner|otel-batch-labPackageTests` and `swift test` build nothing of the benchmark package. Only the MallocInterposer trait (malloc counts): the
 /// benchmark package's other default trait, RuntimeInterposer (ARC counts on Linux with Swift 6.3), needs
 /// swift-runtime-interposer. Both are declared only where Benchmarks/ exists: the images' build context
 /// (.dockerignore) leaves it out, and with it the benchmark package, which the image builds need not resolve.
@@ -37,8 +37,9 @@ let benchmarkTargets: [Target] = hasBenchmarks ? [
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
         path: "Benchmarks/OTLPBenchmarks",
-        swiftSettings: swiftSettings,
-        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        // No `plugins: [BenchmarkPlugin]`: its boilerplate is BenchmarkEntryPoint.swift. A build-tool plugin is built
+        // for every build of the package, whatever the product; the command plugin only by `swift package benchmark`.
+        swiftSettings: swiftSettings
     ),
 ] : []
 
