@@ -1,6 +1,8 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+import class Foundation.FileManager
+
 /// Upcoming features as in Hummingbird and swift-otel: explicit existentials, imports that do not leak.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -13,6 +15,33 @@ let swiftSettings: [SwiftSetting] = [
 /// times the rest of the build on 2 cores. It is behind the `GRPC` trait, on by default; an HTTP-only build is
 /// `swift build --disable-default-traits`. The generated service code lives in its own target, `OTLPGRPC`.
 let grpc: TargetDependencyCondition? = .when(traits: ["GRPC"])
+
+/// Micro-benchmarks of Shared's hot paths (ordo-one/benchmark): `bench/micro.sh`, or
+/// `swift package --disable-sandbox benchmark run --target OTLPBenchmarks`. The target is part of the root package because
+/// Shared's API is `package`; no product or test depends on it and it uses no build-tool plugin, so `swift build
+/// --product collector|runner|otel-batch-labPackageTests` and `swift test` build nothing of the benchmark package. Only the MallocInterposer trait (malloc counts): the
+/// benchmark package's other default trait, RuntimeInterposer (ARC counts on Linux with Swift 6.3), needs
+/// swift-runtime-interposer. Both are declared only where Benchmarks/ exists: the images' build context
+/// (.dockerignore) leaves it out, and with it the benchmark package, which the image builds need not resolve.
+let hasBenchmarks = FileManager.default.fileExists(atPath: Context.packageDirectory + "/Benchmarks/OTLPBenchmarks")
+let benchmarkDependencies: [Package.Dependency] = hasBenchmarks ? [
+    .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+] : []
+let benchmarkTargets: [Target] = hasBenchmarks ? [
+    .executableTarget(
+        name: "OTLPBenchmarks",
+        dependencies: [
+            "Shared",
+            .product(name: "Benchmark", package: "benchmark"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/OTLPBenchmarks",
+        // No `plugins: [BenchmarkPlugin]`: its boilerplate is BenchmarkEntryPoint.swift. A build-tool plugin is built
+        // for every build of the package, whatever the product; the command plugin only by `swift package benchmark`.
+        swiftSettings: swiftSettings
+    ),
+] : []
 
 let package = Package(
     name: "otel-batch-lab",
@@ -42,7 +71,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
-    ],
+    ] + benchmarkDependencies,
     targets: [
         .target(
             name: "Shared",
@@ -155,5 +184,5 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-    ]
+    ] + benchmarkTargets
 )
