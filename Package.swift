@@ -17,12 +17,13 @@ let swiftSettings: [SwiftSetting] = [
 let grpc: TargetDependencyCondition? = .when(traits: ["GRPC"])
 
 /// Micro-benchmarks of Shared's hot paths (ordo-one/benchmark): `bench/micro.sh`, or
-/// `swift package --disable-sandbox benchmark run --target OTLPBenchmarks`. The target is part of the root package because
-/// Shared's API is `package`; no product or test depends on it and it uses no build-tool plugin, so `swift build
-/// --product collector|runner|otel-batch-labPackageTests` and `swift test` build nothing of the benchmark package. Only the MallocInterposer trait (malloc counts): the
-/// benchmark package's other default trait, RuntimeInterposer (ARC counts on Linux with Swift 6.3), needs
-/// swift-runtime-interposer. Both are declared only where Benchmarks/ exists: the images' build context
-/// (.dockerignore) leaves it out, and with it the benchmark package, which the image builds need not resolve.
+/// `swift package --disable-sandbox benchmark run --target OTLPBenchmarks`. The target is part of the root
+/// package because Shared's API is `package`; no product or test depends on it and it uses no build-tool plugin,
+/// so `swift build --product collector|runner|otel-batch-labPackageTests` and `swift test` build nothing of the
+/// benchmark package. Only the MallocInterposer trait (malloc counts): the benchmark package's other default
+/// trait, RuntimeInterposer (ARC counts), needs swift-runtime-interposer, which is not available here. Both are
+/// declared only where Benchmarks/ exists: the images' build context (.dockerignore) leaves it out, and with it
+/// the benchmark package, which the image builds then need not resolve.
 let hasBenchmarks = FileManager.default.fileExists(atPath: Context.packageDirectory + "/Benchmarks/OTLPBenchmarks")
 let benchmarkDependencies: [Package.Dependency] = hasBenchmarks ? [
     .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
