@@ -106,6 +106,17 @@ struct TelemetryFastPathTests {
         #expect(try OTLPLogsRequest(serializedBytes: encodedLogs) == expectedLogs)
     }
 
+    @Test func cachedTimestampsAreTheFormattersText() {
+        let cache = TimestampCache()
+        for nanos: UInt64 in [1_705_314_720_123_456_789, 1_705_314_720_999_999_999, 1_705_314_721_000_000_000, 1_705_314_721_007_000_000, 0, 951_782_400_050_000_000] {
+            var cached: [UInt8] = []
+            cache.append(nanos, to: &cached)
+            var expected: [UInt8] = []
+            JSONLogFormatter.appendTimestamp(nanos, to: &expected)
+            #expect(String(decoding: cached, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        }
+    }
+
     @Test func identifiersAsHexAndData() {
         let id = Self.identity
         #expect(id.traceID.hex == "0123456789abcdeffedcba9876543210")

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Synchronization
 import Tracing
 
 /// The per-record `Record processed` event without swift-log's `Logger.Metadata` dictionary: the JSON line is
@@ -19,6 +20,7 @@ struct RecordEventLog: Sendable {
 
     let writer: OutputStreamWriter
     let sink: (any LogRecordSink)?
+    let timestamps = TimestampCache()
 
     /// The numbers as JSON text (`JSONNumber`), formatted once for both forms.
     struct Numbers {
@@ -35,15 +37,17 @@ struct RecordEventLog: Sendable {
 
     func processed(_ event: Processed, nanos: UInt64 = DefaultTracerClock.now.nanosecondsSinceEpoch) {
         let numbers = Numbers(event)
-        writer.append { Self.appendLine(event, numbers, nanos: nanos, to: &$0) }
+        writer.append { Self.appendLine(event, numbers, nanos: nanos, timestamps: timestamps, to: &$0) }
         sink?.consume(Self.encoded(event, numbers, nanos: nanos))
     }
 
     /// The JSON line, in `JSONLogFormatter`'s field order and number forms.
-    static func appendLine(_ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64, to out: inout [UInt8]) {
+    static func appendLine(
+        _ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64, timestamps: TimestampCache? = nil, to out: inout [UInt8]
+    ) {
         let numbers = numbers ?? Numbers(event)
         out.append(contentsOf: #"{"timestamp": ""#.utf8)
-        JSONLogFormatter.appendTimestamp(nanos, to: &out)
+        if let timestamps { timestamps.append(nanos, to: &out) } else { JSONLogFormatter.appendTimestamp(nanos, to: &out) }
         out.append(contentsOf: #"", "level": "INFO", "message": "Record processed", "id": "#.utf8)
         switch event.id {
         case .int(let value): out.append(contentsOf: String(value).utf8)
@@ -95,5 +99,34 @@ struct RecordEventLog: Sendable {
         writer.spanID(10, event.identity.spanID)
         if nanos != 0 { writer.fixed64(11, nanos) }
         return EncodedLogRecord(bytes: writer.bytes)
+    }
+}
+
+/// The timestamp's `2024-01-15T10:32:00.` part for the last second seen: it changes once a second, so `gmtime_r`
+/// and its digits run once a second instead of once a line. Same text as `JSONLogFormatter.appendTimestamp`.
+final class TimestampCache: Sendable {
+    private struct State {
+        var second = UInt64.max
+        var prefix: [UInt8] = []
+    }
+
+    private let state = Mutex(State())
+
+    func append(_ nanos: UInt64, to out: inout [UInt8]) {
+        let second = nanos / 1_000_000_000
+        state.withLock { state in
+            if state.second != second {
+                var text: [UInt8] = []
+                JSONLogFormatter.appendTimestamp(second * 1_000_000_000, to: &text)
+                state.prefix = Array(text.dropLast(4))  // "000Z"
+                state.second = second
+            }
+            out.append(contentsOf: state.prefix)
+        }
+        let millis = Int(nanos / 1_000_000 % 1000)
+        out.append(UInt8(ascii: "0") + UInt8(millis / 100))
+        out.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(millis % 10))
+        out.append(UInt8(ascii: "Z"))
     }
 }

@@ -18,10 +18,16 @@ final class RecordingSpan: Span {
     private let sink: any SpanSink
     private let state: Mutex<State>
 
+    /// One attribute (a struct, not a tuple: tuples of generic payloads are copied through runtime witnesses).
+    private struct Attribute {
+        var key: String
+        var value: SpanAttribute
+    }
+
     private struct State {
         var name: String
         /// In the order first set (a handful per span: cheaper than `SpanAttributes`' dictionary).
-        var attributes: [(key: String, value: SpanAttribute)] = []
+        var attributes: [Attribute] = []
         var events: [SpanEvent] = []
         var links: [SpanLink] = []
         var status: SpanStatus?
@@ -54,12 +60,12 @@ final class RecordingSpan: Span {
         get {
             let pairs = state.withLock { $0.attributes }
             var attributes = SpanAttributes()
-            for (key, value) in pairs { attributes.set(key, value: value) }
+            for pair in pairs { attributes.set(pair.key, value: pair.value) }
             return attributes
         }
         set {
-            var pairs: [(key: String, value: SpanAttribute)] = []
-            newValue.forEach { key, value in pairs.append((key, value)) }
+            var pairs: [Attribute] = []
+            newValue.forEach { key, value in pairs.append(Attribute(key: key, value: value)) }
             state.withLock { if !$0.ended { $0.attributes = pairs } }
         }
     }
@@ -73,7 +79,7 @@ final class RecordingSpan: Span {
             if let index = state.attributes.firstIndex(where: { $0.key == key }) {
                 state.attributes[index].value = value
             } else {
-                state.attributes.append((key, value))
+                state.attributes.append(Attribute(key: key, value: value))
             }
         }
     }
@@ -131,7 +137,7 @@ final class RecordingSpan: Span {
         if startNanos != 0 { writer.fixed64(7, startNanos) }
         let end = max(endNanos, startNanos)
         if end != 0 { writer.fixed64(8, end) }
-        for (key, value) in state.attributes { OTLPProtobufEncoder.attribute(9, key, value, into: &writer) }
+        for pair in state.attributes { OTLPProtobufEncoder.attribute(9, pair.key, pair.value, into: &writer) }
         for event in state.events {
             writer.message(11) { writer in
                 if event.nanosecondsSinceEpoch != 0 { writer.fixed64(1, event.nanosecondsSinceEpoch) }
