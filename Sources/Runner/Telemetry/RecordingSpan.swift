@@ -76,7 +76,10 @@ final class RecordingSpan: Span {
     func setAttribute(_ key: String, _ value: SpanAttribute) {
         state.withLock { state in
             guard !state.ended else { return }
-            if let index = state.attributes.firstIndex(where: { $0.key == key }) {
+            // By index: `firstIndex(where:)` copied every attribute it passed.
+            var index = 0
+            while index < state.attributes.count, state.attributes[index].key != key { index += 1 }
+            if index < state.attributes.count {
                 state.attributes[index].value = value
             } else {
                 state.attributes.append(Attribute(key: key, value: value))

@@ -63,7 +63,10 @@ enum HexDigits {
     }
 
     static func append(_ value: UInt64, to out: inout [UInt8]) {
-        for index in 0..<16 { out.append(digit(value >> UInt64(60 - 4 * index))) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            write(value, to: buffer, at: 0)
+            out.append(contentsOf: buffer)
+        }
     }
 }
 
