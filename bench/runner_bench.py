@@ -180,8 +180,8 @@ def summarize(records: list[dict]) -> tuple[dict, str]:
         r = summary.get("ratio_runner_over_python", {}).get(ratio) if ratio else None
         lines.append(f"| {label} | {' | '.join(cells)} | {'—' if r is None else f'{r:.1f}×'} |")
 
-    lines.append(f"| records per run | {runner and runner['records']:,} | {bare and bare['records']:,} | "
-                 f"{python and python['records']:,} | |".replace("None", "—"))
+    counts = [f"{g['records']:,}" if g else "—" for g in (runner, bare, python)]  # --skip-python: no Python group
+    lines.append(f"| records per run | {' | '.join(counts)} | |")
     row("records/s (wall)", "records_per_s", 0, "records_per_s")
     row("records per CPU-second of the job", "records_per_cpu_s", 0, "records_per_cpu_s")
     row("job CPU-seconds", "cpu_s", 2)

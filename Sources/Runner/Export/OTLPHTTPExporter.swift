@@ -66,6 +66,27 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
         case permanent(reason: String)
     }
 
+    /// Sends a request already encoded in protobuf (`itemCount` items), as `export(_:itemCount:deadline:)`. Over
+    /// OTLP/HTTP protobuf the bytes are the body; OTLP/JSON and gRPC decode them into the message first.
+    func export(encoded bytes: [UInt8], itemCount: Int, deadline: ContinuousClock.Instant) async -> ExportResult {
+        if case .http = transport, configuration.encoding == .protobuf {
+            let body: ByteBuffer
+            do {
+                body = try compress(ByteBuffer(bytes: bytes))
+            } catch {
+                logger.error("Exporting failed. Dropping data.", metadata: ["reason": "\(error)", "dropped_items": "\(itemCount)"])
+                return ExportResult(exported: 0, dropped: itemCount)
+            }
+            return await deliver(nil, body: body, itemCount: itemCount, deadline: deadline)
+        }
+        do {
+            return await export(try Payload(serializedBytes: bytes), itemCount: itemCount, deadline: deadline)
+        } catch {
+            logger.error("Exporting failed. Dropping data.", metadata: ["reason": "\(error)", "dropped_items": "\(itemCount)"])
+            return ExportResult(exported: 0, dropped: itemCount)
+        }
+    }
+
     /// Sends `payload` (of `itemCount` items) until it is accepted, permanently refused or `deadline` passes.
     func export(_ payload: Payload, itemCount: Int, deadline: ContinuousClock.Instant) async -> ExportResult {
         let body: ByteBuffer?
@@ -80,6 +101,11 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
             logger.error("Exporting failed. Dropping data.", metadata: ["reason": "\(error)", "dropped_items": "\(itemCount)"])
             return ExportResult(exported: 0, dropped: itemCount)
         }
+        return await deliver(payload, body: body, itemCount: itemCount, deadline: deadline)
+    }
+
+    /// The attempts: `body` over HTTP, `payload` over gRPC.
+    private func deliver(_ payload: Payload?, body: ByteBuffer?, itemCount: Int, deadline: ContinuousClock.Instant) async -> ExportResult {
         let singleAttempt = collectorDown.withLock { $0 }
         var attempt = 0
         while true {
@@ -143,11 +169,20 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
     }
 
     private func encode(_ payload: Payload) throws -> ByteBuffer {
-        let encoded = try OTLPCodec.encode(payload, as: configuration.encoding)
-        return configuration.compression == .identity ? encoded : try configuration.compression.encode(encoded)
+        let encoded: ByteBuffer
+        switch (configuration.encoding, payload) {
+        case (.protobuf, let traces as OTLPTracesRequest): encoded = ByteBuffer(bytes: OTLPProtobufEncoder.encode(traces))
+        case (.protobuf, let logs as OTLPLogsRequest): encoded = ByteBuffer(bytes: OTLPProtobufEncoder.encode(logs))
+        default: encoded = try OTLPCodec.encode(payload, as: configuration.encoding)
+        }
+        return try compress(encoded)
     }
 
-    private func send(_ payload: Payload, body: ByteBuffer?, deadline: ContinuousClock.Instant) async -> Attempt {
+    private func compress(_ encoded: ByteBuffer) throws -> ByteBuffer {
+        configuration.compression == .identity ? encoded : try configuration.compression.encode(encoded)
+    }
+
+    private func send(_ payload: Payload?, body: ByteBuffer?, deadline: ContinuousClock.Instant) async -> Attempt {
         let remaining = ContinuousClock.now.duration(to: deadline)
         let attemptTimeout = configuration.timeout == .zero ? remaining : min(configuration.timeout, remaining)
         guard attemptTimeout > .zero else { return .retryable(reason: "deadline exceeded", retryAfter: nil) }
@@ -156,7 +191,7 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
             return await post(body ?? ByteBuffer(), client: client, timeout: attemptTimeout)
         #if GRPC
         case .grpc(let client):
-            return await call(payload, client: client, timeout: attemptTimeout)
+            return await call(payload ?? Payload(), client: client, timeout: attemptTimeout)
         #endif
         }
     }

@@ -14,39 +14,23 @@ struct TelemetryResource: Sendable {
     }
 }
 
-/// Spans → `ExportTraceServiceRequest` → HTTP.
+/// Encoded spans → `ExportTraceServiceRequest` → HTTP (or gRPC).
 struct SpanBatchExporter: BatchExporter {
     let resource: TelemetryResource
     let http: OTLPHTTPExporter<OTLPTracesRequest>
 
-    func export(_ items: [OTLPSpan], deadline: ContinuousClock.Instant) async -> ExportResult {
-        var scopeSpans = OTLPScopeSpans()
-        scopeSpans.scope = resource.scope
-        scopeSpans.spans = items
-        var resourceSpans = OTLPResourceSpans()
-        resourceSpans.resource = resource.resource
-        resourceSpans.scopeSpans = [scopeSpans]
-        var request = OTLPTracesRequest()
-        request.resourceSpans = [resourceSpans]
-        return await http.export(request, itemCount: items.count, deadline: deadline)
+    func export(_ items: [EncodedSpan], deadline: ContinuousClock.Instant) async -> ExportResult {
+        await http.export(encoded: OTLPProtobufEncoder.tracesRequest(resource: resource, spans: items), itemCount: items.count, deadline: deadline)
     }
 }
 
-/// Log records → `ExportLogsServiceRequest` → HTTP.
+/// Encoded log records → `ExportLogsServiceRequest` → HTTP (or gRPC).
 struct LogBatchExporter: BatchExporter {
     let resource: TelemetryResource
     let http: OTLPHTTPExporter<OTLPLogsRequest>
 
-    func export(_ items: [OTLPLogRecord], deadline: ContinuousClock.Instant) async -> ExportResult {
-        var scopeLogs = OTLPScopeLogs()
-        scopeLogs.scope = resource.scope
-        scopeLogs.logRecords = items
-        var resourceLogs = OTLPResourceLogs()
-        resourceLogs.resource = resource.resource
-        resourceLogs.scopeLogs = [scopeLogs]
-        var request = OTLPLogsRequest()
-        request.resourceLogs = [resourceLogs]
-        return await http.export(request, itemCount: items.count, deadline: deadline)
+    func export(_ items: [EncodedLogRecord], deadline: ContinuousClock.Instant) async -> ExportResult {
+        await http.export(encoded: OTLPProtobufEncoder.logsRequest(resource: resource, records: items), itemCount: items.count, deadline: deadline)
     }
 }
 
@@ -57,6 +41,6 @@ struct DiscardingExporter<Item: Sendable>: BatchExporter {
     }
 }
 
-extension BatchQueue: SpanSink where Item == OTLPSpan {
-    func consume(_ span: OTLPSpan) { append(span) }
+extension BatchQueue: SpanSink where Item == EncodedSpan {
+    func consume(_ span: EncodedSpan) { append(span) }
 }

@@ -82,6 +82,7 @@ struct BatchJob: Sendable {
         let costs = configuration.costs.enabled
         let perRecord = configuration.traceMode == .perRecord
         let rootLink = SpanLink(context: root.context, attributes: [:])
+        let recordLog = telemetry.recordLog
         var interruptedBy: Int32 = 0
         var sinceFlush = 0
         while true {
@@ -131,16 +132,12 @@ struct BatchJob: Sendable {
                     }
                     span.end()
                     telemetry.metrics.record(success: true, latencyMs: latencyMs)
-                    let traceID = span.identity.traceID.hex
                     if configuration.logRecords == .all {
-                        var metadata: Logger.Metadata = [
-                            "id": Self.metadata(record.id!), "prediction": .number(prediction), "latency_ms": .number(latencyMs),
-                            "trace_id": .string(traceID), "span_id": .string(span.identity.spanID.hex),
-                        ]
-                        if costs { metadata["cost_usd"] = .number(cost) }
-                        logger.info("Record processed", metadata: metadata)
+                        recordLog.processed(
+                            .init(id: record.id!, prediction: prediction, latencyMs: latencyMs, costUSD: costs ? cost : nil, identity: span.identity))
                     }
-                    output?.write(id: record.id!, prediction: prediction, latencyMs: latencyMs, costUSD: costs ? cost : nil, traceID: traceID)
+                    output?.write(
+                        id: record.id!, prediction: prediction, latencyMs: latencyMs, costUSD: costs ? cost : nil, traceID: span.identity.traceID.hex)
                 } else {
                     problem = "the prediction is not a finite number"
                 }

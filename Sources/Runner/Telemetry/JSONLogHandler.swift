@@ -5,11 +5,11 @@ import Tracing
 
 /// Where log events go besides stdout (the OTLP log batch queue).
 protocol LogRecordSink: Sendable {
-    func consume(_ record: OTLPLogRecord)
+    func consume(_ record: EncodedLogRecord)
 }
 
-extension BatchQueue: LogRecordSink where Item == OTLPLogRecord {
-    func consume(_ record: OTLPLogRecord) { append(record) }
+extension BatchQueue: LogRecordSink where Item == EncodedLogRecord {
+    func consume(_ record: EncodedLogRecord) { append(record) }
 }
 
 /// A swift-log handler writing one JSON object per line (the lab's shape) and, when a sink is set, the same
@@ -40,7 +40,7 @@ struct JSONLogHandler: LogHandler {
         if let eventMetadata = event.metadata { merged.merge(eventMetadata) { _, new in new } }
         let message = event.message.description
         writer.write(JSONLogFormatter.line(timestampNanos: now, level: event.level, message: message, metadata: merged))
-        if let sink { sink.consume(Self.record(nanos: now, level: event.level, message: message, metadata: merged)) }
+        if let sink { sink.consume(EncodedLogRecord(Self.record(nanos: now, level: event.level, message: message, metadata: merged))) }
     }
 
     /// The OTLP form: body = message, attributes = fields (except the ids, which go in their own fields).

@@ -34,6 +34,14 @@ final class OutputStreamWriter: Sendable {
         }
     }
 
+    /// Lets `body` append a whole line to the buffer in place (no line array in between).
+    func append(_ body: (inout [UInt8]) -> Void) {
+        buffer.withLock { buffer in
+            body(&buffer)
+            if buffer.count > threshold { Self.drain(&buffer, to: descriptor) }
+        }
+    }
+
     func write(_ text: String) {
         write(text.utf8)
     }

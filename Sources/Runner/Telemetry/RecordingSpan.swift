@@ -4,7 +4,7 @@ import Tracing
 
 /// Where ended spans go (the span batch queue; an array in tests).
 protocol SpanSink: Sendable {
-    func consume(_ span: OTLPSpan)
+    func consume(_ span: EncodedSpan)
 }
 
 /// A span of our `OTLPTracer`: records everything swift-distributed-tracing's API sets and turns itself
@@ -18,13 +18,25 @@ final class RecordingSpan: Span {
     private let sink: any SpanSink
     private let state: Mutex<State>
 
+    /// One attribute (a struct, not a tuple: tuples of generic payloads are copied through runtime witnesses).
+    private struct Attribute {
+        var key: String
+        var value: SpanAttribute
+    }
+
     private struct State {
         var name: String
-        var attributes = SpanAttributes()
+        /// In the order first set (a handful per span: cheaper than `SpanAttributes`' dictionary).
+        var attributes: [Attribute] = []
         var events: [SpanEvent] = []
         var links: [SpanLink] = []
         var status: SpanStatus?
         var ended = false
+
+        init(name: String) {
+            self.name = name
+            attributes.reserveCapacity(8)
+        }
     }
 
     init(name: String, context: InstrumentationContext, identity: SpanIdentity, parentSpanID: SpanID?, kind: SpanKind, startNanos: UInt64, sink: any SpanSink) {
@@ -45,15 +57,34 @@ final class RecordingSpan: Span {
     }
 
     var attributes: SpanAttributes {
-        get { state.withLock { $0.attributes } }
-        set { state.withLock { if !$0.ended { $0.attributes = newValue } } }
+        get {
+            let pairs = state.withLock { $0.attributes }
+            var attributes = SpanAttributes()
+            for pair in pairs { attributes.set(pair.key, value: pair.value) }
+            return attributes
+        }
+        set {
+            var pairs: [Attribute] = []
+            newValue.forEach { key, value in pairs.append(Attribute(key: key, value: value)) }
+            state.withLock { if !$0.ended { $0.attributes = pairs } }
+        }
     }
 
     var isRecording: Bool { state.withLock { !$0.ended } }
 
     /// Sets one attribute in place (the `attributes` property copies the whole set).
     func setAttribute(_ key: String, _ value: SpanAttribute) {
-        state.withLock { if !$0.ended { $0.attributes.set(key, value: value) } }
+        state.withLock { state in
+            guard !state.ended else { return }
+            // By index: `firstIndex(where:)` copied every attribute it passed.
+            var index = 0
+            while index < state.attributes.count, state.attributes[index].key != key { index += 1 }
+            if index < state.attributes.count {
+                state.attributes[index].value = value
+            } else {
+                state.attributes.append(Attribute(key: key, value: value))
+            }
+        }
     }
 
     func setStatus(_ status: SpanStatus) {
@@ -87,11 +118,54 @@ final class RecordingSpan: Span {
             return state
         }
         guard let finished else { return }
-        sink.consume(otlpSpan(finished, endNanos: endNanos))
+        sink.consume(encoded(finished, endNanos: endNanos))
     }
 
     // MARK: - OTLP
 
+    /// What `end` would send now, in both forms: for the tests, which compare the two.
+    func snapshot(endNanos: UInt64) -> (encoded: EncodedSpan, reference: OTLPSpan) {
+        let current = state.withLock { $0 }
+        return (encoded(current, endNanos: endNanos), otlpSpan(current, endNanos: endNanos))
+    }
+
+    /// The `Span` message, written straight from the recorded state: the same bytes as encoding `otlpSpan`.
+    private func encoded(_ state: State, endNanos: UInt64) -> EncodedSpan {
+        var writer = ProtobufWriter(capacity: 320)
+        writer.traceID(1, identity.traceID)
+        writer.spanID(2, identity.spanID)
+        if let parentSpanID { writer.spanID(4, parentSpanID) }
+        if !state.name.isEmpty { writer.string(5, state.name) }
+        writer.int(6, Int64(Self.kind(kind).rawValue))
+        if startNanos != 0 { writer.fixed64(7, startNanos) }
+        let end = max(endNanos, startNanos)
+        if end != 0 { writer.fixed64(8, end) }
+        for pair in state.attributes { OTLPProtobufEncoder.attribute(9, pair.key, pair.value, into: &writer) }
+        for event in state.events {
+            writer.message(11) { writer in
+                if event.nanosecondsSinceEpoch != 0 { writer.fixed64(1, event.nanosecondsSinceEpoch) }
+                if !event.name.isEmpty { writer.string(2, event.name) }
+                OTLPProtobufEncoder.attributes(3, event.attributes, into: &writer)
+            }
+        }
+        for link in state.links {
+            guard let linked = link.context.spanIdentity else { continue }
+            writer.message(13) { writer in
+                writer.traceID(1, linked.traceID)
+                writer.spanID(2, linked.spanID)
+                OTLPProtobufEncoder.attributes(4, link.attributes, into: &writer)
+            }
+        }
+        if let status = state.status {
+            writer.message(15) { writer in
+                if let message = status.message, !message.isEmpty { writer.string(2, message) }
+                writer.int(3, Int64((status.code == .ok ? OTLPStatus.StatusCode.ok : .error).rawValue))
+            }
+        }
+        return EncodedSpan(bytes: writer.bytes)
+    }
+
+    /// The same span as a swift-protobuf message (the reference form of `encoded`).
     private func otlpSpan(_ state: State, endNanos: UInt64) -> OTLPSpan {
         var span = OTLPSpan()
         span.traceID = identity.traceID.data
@@ -101,7 +175,7 @@ final class RecordingSpan: Span {
         span.kind = Self.kind(kind)
         span.startTimeUnixNano = startNanos
         span.endTimeUnixNano = max(endNanos, startNanos)
-        span.attributes = OTLPAttributes.keyValues(state.attributes)
+        span.attributes = state.attributes.map { OTLPAttributes.keyValue($0.key, OTLPAttributes.value($0.value)) }
         span.events = state.events.map { event in
             var otlp = OTLPSpan.Event()
             otlp.name = event.name

@@ -8,11 +8,23 @@ struct TraceID: Sendable, Hashable {
     var high: UInt64
     var low: UInt64
 
-    var data: Data { Data(Self.bytes(high) + Self.bytes(low)) }
-    var hex: String { Hex.encode(Self.bytes(high) + Self.bytes(low)) }
+    var data: Data {
+        var bytes = (high.bigEndian, low.bigEndian)
+        return withUnsafeBytes(of: &bytes) { Data($0) }
+    }
 
-    static func bytes(_ value: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
+    var hex: String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            HexDigits.write(high, to: buffer, at: 0)
+            HexDigits.write(low, to: buffer, at: 16)
+            return 32
+        }
+    }
+
+    /// The 32 hex digits appended to `out` (no `String` in between).
+    func appendHex(to out: inout [UInt8]) {
+        HexDigits.append(high, to: &out)
+        HexDigits.append(low, to: &out)
     }
 }
 
@@ -20,8 +32,42 @@ struct TraceID: Sendable, Hashable {
 struct SpanID: Sendable, Hashable {
     var value: UInt64
 
-    var data: Data { Data(TraceID.bytes(value)) }
-    var hex: String { Hex.encode(TraceID.bytes(value)) }
+    var data: Data {
+        var bytes = value.bigEndian
+        return withUnsafeBytes(of: &bytes) { Data($0) }
+    }
+
+    var hex: String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            HexDigits.write(value, to: buffer, at: 0)
+            return 16
+        }
+    }
+
+    /// The 16 hex digits appended to `out`.
+    func appendHex(to out: inout [UInt8]) {
+        HexDigits.append(value, to: &out)
+    }
+}
+
+/// Lower-case hex digits of a big-endian `UInt64`, without intermediate arrays.
+enum HexDigits {
+    @inline(__always)
+    static func digit(_ nibble: UInt64) -> UInt8 {
+        let value = UInt8(truncatingIfNeeded: nibble & 0xF)
+        return value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+
+    static func write(_ value: UInt64, to buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for index in 0..<16 { buffer[offset + index] = digit(value >> UInt64(60 - 4 * index)) }
+    }
+
+    static func append(_ value: UInt64, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            write(value, to: buffer, at: 0)
+            out.append(contentsOf: buffer)
+        }
+    }
 }
 
 /// The ids of a recorded span, carried in the `InstrumentationContext` so children and logs find them.

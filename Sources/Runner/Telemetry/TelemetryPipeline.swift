@@ -15,11 +15,13 @@ final class TelemetryPipeline: Sendable {
     let resource: TelemetryResource
     let tracer: OTLPTracer
     let metrics: MetricsRecorder
-    let spanQueue: BatchQueue<OTLPSpan>
-    let logQueue: BatchQueue<OTLPLogRecord>
+    let spanQueue: BatchQueue<EncodedSpan>
+    let logQueue: BatchQueue<EncodedLogRecord>
     let metricCounters = ExportCounters()
     /// Logs that go to stdout and the collector.
     let logger: Logger
+    /// The per-record `Record processed` event, typed (same line and log record as `logger`).
+    let recordLog: RecordEventLog
     /// Logs about the exporter itself: stdout only, so export problems do not feed the export.
     let internalLogger: Logger
     let connection: ConnectionMonitor
@@ -84,10 +86,10 @@ final class TelemetryPipeline: Sendable {
         self.grpcClients = Array(grpcClients.values)
         #endif
 
-        let spanExporter: any BatchExporter<OTLPSpan> =
-            tracesHTTP.map { SpanBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<OTLPSpan>()
-        let logExporter: any BatchExporter<OTLPLogRecord> =
-            logsHTTP.map { LogBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<OTLPLogRecord>()
+        let spanExporter: any BatchExporter<EncodedSpan> =
+            tracesHTTP.map { SpanBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedSpan>()
+        let logExporter: any BatchExporter<EncodedLogRecord> =
+            logsHTTP.map { LogBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedLogRecord>()
         let spanQueue = BatchQueue(settings: configuration.spanBatch, exporter: spanExporter)
         let logQueue = BatchQueue(settings: configuration.logBatch, exporter: logExporter)
         self.spanQueue = spanQueue
@@ -96,6 +98,7 @@ final class TelemetryPipeline: Sendable {
         let router = LogRouter(queue: logsHTTP == nil ? nil : logQueue)
         logRouter = router
         logger = Logger(label: "runner") { _ in JSONLogHandler(writer: writer, sink: router) }
+        recordLog = RecordEventLog(writer: writer, sink: router)
     }
 
     /// Whether any signal is exported.
@@ -188,14 +191,14 @@ final class TelemetryPipeline: Sendable {
 
 /// Sends log records to the queue until `divert()`, then keeps them for one last export.
 final class LogRouter: LogRecordSink {
-    private let queue: BatchQueue<OTLPLogRecord>?
-    private let diverted = Mutex<[OTLPLogRecord]?>(nil)
+    private let queue: BatchQueue<EncodedLogRecord>?
+    private let diverted = Mutex<[EncodedLogRecord]?>(nil)
 
-    init(queue: BatchQueue<OTLPLogRecord>?) {
+    init(queue: BatchQueue<EncodedLogRecord>?) {
         self.queue = queue
     }
 
-    func consume(_ record: OTLPLogRecord) {
+    func consume(_ record: EncodedLogRecord) {
         guard let queue else { return }
         let kept = diverted.withLock { records -> Bool in
             guard records != nil else { return false }
@@ -207,7 +210,7 @@ final class LogRouter: LogRecordSink {
 
     func divert() { diverted.withLock { if $0 == nil { $0 = [] } } }
 
-    func takeDiverted() -> [OTLPLogRecord] {
+    func takeDiverted() -> [EncodedLogRecord] {
         diverted.withLock { records in
             defer { records = [] }
             return records ?? []
@@ -217,5 +220,5 @@ final class LogRouter: LogRecordSink {
 
 /// Spans of a switched-off trace signal go nowhere.
 struct NoSpanSink: SpanSink {
-    func consume(_ span: OTLPSpan) {}
+    func consume(_ span: EncodedSpan) {}
 }

@@ -1,0 +1,132 @@
+import Foundation
+import Shared
+import Synchronization
+import Tracing
+
+/// The per-record `Record processed` event without swift-log's `Logger.Metadata` dictionary: the JSON line is
+/// formatted from typed values straight into the stdout writer's buffer, and the OTLP log record is built from the
+/// same values. Both are exactly what `logger.info("Record processed", metadata: …)` gives through
+/// `JSONLogHandler` (the tests compare them); rarer events keep going through swift-log.
+struct RecordEventLog: Sendable {
+    /// The typed fields of a `Record processed` event.
+    struct Processed: Sendable {
+        var id: RecordID
+        var prediction: Double
+        var latencyMs: Double
+        /// Present when cost tracking is on.
+        var costUSD: Double?
+        var identity: SpanIdentity
+    }
+
+    let writer: OutputStreamWriter
+    let sink: (any LogRecordSink)?
+    let timestamps = TimestampCache()
+
+    /// The numbers as JSON text (`JSONNumber`), formatted once for both forms.
+    struct Numbers {
+        var prediction: String
+        var latencyMs: String
+        var costUSD: String?
+
+        init(_ event: Processed) {
+            prediction = JSONNumber(event.prediction).description
+            latencyMs = JSONNumber(event.latencyMs).description
+            costUSD = event.costUSD.map { JSONNumber($0).description }
+        }
+    }
+
+    func processed(_ event: Processed, nanos: UInt64 = DefaultTracerClock.now.nanosecondsSinceEpoch) {
+        let numbers = Numbers(event)
+        writer.append { Self.appendLine(event, numbers, nanos: nanos, timestamps: timestamps, to: &$0) }
+        sink?.consume(Self.encoded(event, numbers, nanos: nanos))
+    }
+
+    /// The JSON line, in `JSONLogFormatter`'s field order and number forms.
+    static func appendLine(
+        _ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64, timestamps: TimestampCache? = nil, to out: inout [UInt8]
+    ) {
+        let numbers = numbers ?? Numbers(event)
+        out.append(contentsOf: #"{"timestamp": ""#.utf8)
+        if let timestamps { timestamps.append(nanos, to: &out) } else { JSONLogFormatter.appendTimestamp(nanos, to: &out) }
+        out.append(contentsOf: #"", "level": "INFO", "message": "Record processed", "id": "#.utf8)
+        switch event.id {
+        case .int(let value): out.append(contentsOf: String(value).utf8)
+        case .string(let value): JSONLogFormatter.appendString(value, to: &out)
+        }
+        out.append(contentsOf: #", "prediction": "#.utf8)
+        out.append(contentsOf: numbers.prediction.utf8)
+        out.append(contentsOf: #", "latency_ms": "#.utf8)
+        out.append(contentsOf: numbers.latencyMs.utf8)
+        if let cost = numbers.costUSD {
+            out.append(contentsOf: #", "cost_usd": "#.utf8)
+            out.append(contentsOf: cost.utf8)
+        }
+        out.append(contentsOf: #", "trace_id": ""#.utf8)
+        event.identity.traceID.appendHex(to: &out)
+        out.append(contentsOf: #"", "span_id": ""#.utf8)
+        event.identity.spanID.appendHex(to: &out)
+        out.append(contentsOf: "\"}\n".utf8)
+    }
+
+    /// The OTLP `LogRecord`, encoded, as `JSONLogHandler.record` makes it: the numbers are `JSONNumber`s there, which
+    /// become string values; the ids come from `trace_id`/`span_id`.
+    static func encoded(_ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64) -> EncodedLogRecord {
+        let numbers = numbers ?? Numbers(event)
+        var writer = ProtobufWriter(capacity: 256)
+        if nanos != 0 { writer.fixed64(1, nanos) }
+        writer.int(2, Int64(Opentelemetry_Proto_Logs_V1_SeverityNumber.info.rawValue))
+        writer.string(3, "INFO")
+        writer.message(5) { $0.string(1, "Record processed") }
+        writer.message(6) { writer in
+            writer.string(1, "id")
+            writer.message(2) { writer in
+                switch event.id {
+                case .int(let value): writer.int(3, value)
+                case .string(let value): writer.string(1, value)
+                }
+            }
+        }
+        func number(_ key: String, _ text: String) {
+            writer.message(6) { writer in
+                writer.string(1, key)
+                writer.message(2) { $0.string(1, text) }
+            }
+        }
+        number("prediction", numbers.prediction)
+        number("latency_ms", numbers.latencyMs)
+        if let cost = numbers.costUSD { number("cost_usd", cost) }
+        writer.traceID(9, event.identity.traceID)
+        writer.spanID(10, event.identity.spanID)
+        if nanos != 0 { writer.fixed64(11, nanos) }
+        return EncodedLogRecord(bytes: writer.bytes)
+    }
+}
+
+/// The timestamp's `2024-01-15T10:32:00.` part for the last second seen: it changes once a second, so `gmtime_r`
+/// and its digits run once a second instead of once a line. Same text as `JSONLogFormatter.appendTimestamp`.
+final class TimestampCache: Sendable {
+    private struct State {
+        var second = UInt64.max
+        var prefix: [UInt8] = []
+    }
+
+    private let state = Mutex(State())
+
+    func append(_ nanos: UInt64, to out: inout [UInt8]) {
+        let second = nanos / 1_000_000_000
+        state.withLock { state in
+            if state.second != second {
+                var text: [UInt8] = []
+                JSONLogFormatter.appendTimestamp(second * 1_000_000_000, to: &text)
+                state.prefix = Array(text.dropLast(4))  // "000Z"
+                state.second = second
+            }
+            out.append(contentsOf: state.prefix)
+        }
+        let millis = Int(nanos / 1_000_000 % 1000)
+        out.append(UInt8(ascii: "0") + UInt8(millis / 100))
+        out.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(millis % 10))
+        out.append(UInt8(ascii: "Z"))
+    }
+}
