@@ -95,6 +95,14 @@ struct MemoryLimiterTests {
         #expect(!limiter.reserve(1))
     }
 
+    @Test("a receiver reserves, beyond the body, only what decompressing and decoding add")
+    func addedSizes() {
+        #expect(MemoryReservation.addedSize(plainBytes: 1000, encoding: .protobuf, compression: .identity) == 0)
+        #expect(MemoryReservation.addedSize(plainBytes: 1000, encoding: .protobuf, compression: .gzip) == 1000)
+        #expect(MemoryReservation.addedSize(plainBytes: 1000, encoding: .json, compression: .identity) == 1000)
+        #expect(MemoryReservation.addedSize(plainBytes: 1000, encoding: .json, compression: .deflate) == 2000)
+    }
+
     @Test("the processor refuses with a retryable error and counts; passes data on otherwise")
     func processor() async throws {
         let resident = Resident(90 * 1_048_576)

@@ -42,9 +42,9 @@ struct OTLPHTTPReceiver: Service {
                 do throws(OTLPHTTPIngestError) {
                     let plain = try OTLPHTTPIngest.decompress(body, compression: compression, limit: limit)
                     // The request is held until the pipeline takes it (which waits while the batch processor
-                    // is full): reserve its estimated size before decoding, or refuse.
-                    let decoded = MemoryReservation.decodedSize(plainBytes: plain.readableBytes, encoding: encoding)
-                    if let limiter = reservation.reserve(decoded) { return OTLPHTTPResponses.refused(by: limiter, encoding: encoding) }
+                    // is full): reserve what it adds to the body already reserved before going on, or refuse.
+                    let held = MemoryReservation.addedSize(plainBytes: plain.readableBytes, encoding: encoding, compression: compression)
+                    if let limiter = reservation.reserve(held) { return OTLPHTTPResponses.refused(by: limiter, encoding: encoding) }
                     switch encoding {
                     case .protobuf:
                         // Validated and counted in place; the bytes travel the pipeline undecoded.
@@ -176,7 +176,7 @@ struct OTLPHTTPReceiver: Service {
 }
 
 /// Bytes registered with every memory limiter of a route until the request is answered: the body before
-/// it is read, then the estimated size of the decoded request. One per request, used by its task only.
+/// it is read, then what decompressing and decoding add to it. One per request, used by its task only.
 final class MemoryReservation {
     let limiters: [MemoryLimiter]
     private(set) var bytes = 0
@@ -199,10 +199,10 @@ final class MemoryReservation {
         bytes = 0
     }
 
-    /// An estimate of what a request holds while it waits for the pipeline, from its decompressed body: a
-    /// protobuf body travels as those bytes (`PipelineData`), and OTLP/JSON text is about as large as the
-    /// messages it decodes to.
-    static func decodedSize(plainBytes: Int, encoding: OTLPEncoding) -> Int {
-        plainBytes
+    /// What a request holds beyond its body (already reserved) while it waits for the pipeline: the
+    /// decompressed bytes when it was compressed, and for OTLP/JSON the messages it decodes to, about as large
+    /// as its text. A protobuf body travels as the bytes it came in (`PipelineData`): nothing more.
+    static func addedSize(plainBytes: Int, encoding: OTLPEncoding, compression: ContentEncoding) -> Int {
+        (compression == .identity ? 0 : plainBytes) + (encoding == .json ? plainBytes : 0)
     }
 }
