@@ -62,7 +62,7 @@ enum WireError: String, Error {
 }
 
 /// The messages of the three OTLP requests that matter to validation or counting.
-enum WireMessage {
+enum WireMessage: UInt8, CaseIterable {
     case tracesRequest, resourceSpans, scopeSpans, span, spanEvent, spanLink, status
     case metricsRequest, resourceMetrics, scopeMetrics, metric, gauge, sum, histogram, exponentialHistogram, summary
     case numberDataPoint, histogramDataPoint, exponentialHistogramDataPoint, buckets, summaryDataPoint, exemplar
@@ -82,6 +82,19 @@ enum WireField {
     /// `repeated uint64`, packed or not.
     case packedVarint
     case other
+
+    /// The field's kind as one byte, for `WireFieldTable`: 0 other, 1 string, 2–4 id slots, 5 packed fixed64,
+    /// 6 packed varint, 0x80 | the message's raw value for a nested message.
+    var code: UInt8 {
+        switch self {
+        case .other: 0
+        case .string: 1
+        case .identifier(let slot): 2 + UInt8(slot)
+        case .packedFixed64: 5
+        case .packedVarint: 6
+        case .message(let child): 0x80 | child.rawValue
+        }
+    }
 
     /// One switch per message (jump tables): this runs for every field of every message.
     @inline(__always)
@@ -223,6 +236,21 @@ enum WireField {
     }
 }
 
+/// `WireField(number, in: message).code` for every message and field numbers 0–15 (every field the walk
+/// does more than skip is below 16), computed once from that switch: the walk's per-field lookup is one load.
+enum WireFieldTable {
+    static let width = 16
+    nonisolated(unsafe) static let codes: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: WireMessage.allCases.count * width)
+        for message in WireMessage.allCases {
+            for number in 0..<width {
+                table[Int(message.rawValue) * width + number] = WireField(number, in: message).code
+            }
+        }
+        return UnsafePointer(table)
+    }()
+}
+
 /// Per-message bookkeeping: the last length of each id field, and for a metric the kind and data points of
 /// its `data` oneof (a second value of the same kind merges into it, another kind replaces it). Plain values
 /// only, so that the walk neither retains nor releases anything.
@@ -279,7 +307,15 @@ struct Scanner {
     /// The first bad id in `validateIdentifiers()`' order; reported only when the bytes decode.
     var firstInvalidIdentifier: IdentifierProblem? = nil
 
+    private let fieldCodes = WireFieldTable.codes
+
     init(base: UnsafeRawPointer) { self.base = base }
+
+    @inline(__always)
+    private func fieldCode(_ number: Int, in message: WireMessage) -> UInt8 {
+        number < WireFieldTable.width
+            ? fieldCodes[Int(message.rawValue) &* WireFieldTable.width &+ number] : WireField(number, in: message).code
+    }
 
     @inline(__always)
     private func byte(_ offset: Int) -> UInt8 { base.load(fromByteOffset: offset, as: UInt8.self) }
@@ -392,30 +428,29 @@ struct Scanner {
         var offset = start
         while offset < end {
             let (number, wireType) = try tag(at: &offset, end: end)
-            let field = WireField(number, in: message)
-            switch field {
-            case .message(let child) where wireType == 2:
-                let body = try lengthDelimited(at: &offset, end: end)
-                try enter(child, body: body, parent: message, depth: depth + 1, parentState: &state)
-            case .string where wireType == 2:
+            let code = wireType == 2 ? fieldCode(number, in: message) : 0  // every special field is length-delimited
+            switch code {
+            case 0:
+                try skip(wireType: wireType, number: number, at: &offset, end: end, depth: depth)
+            case 1:
                 let body = try lengthDelimited(at: &offset, end: end)
                 try validateUTF8(body)
-            case .identifier(let slot) where wireType == 2:
-                let body = try lengthDelimited(at: &offset, end: end)
-                switch slot {
-                case 0: state.identifierLengths.0 = body.count
-                case 1: state.identifierLengths.1 = body.count
-                default: state.identifierLengths.2 = body.count
-                }
-            case .packedFixed64 where wireType == 2:
+            case 2:
+                state.identifierLengths.0 = try lengthDelimited(at: &offset, end: end).count
+            case 3:
+                state.identifierLengths.1 = try lengthDelimited(at: &offset, end: end).count
+            case 4:
+                state.identifierLengths.2 = try lengthDelimited(at: &offset, end: end).count
+            case 5:
                 let body = try lengthDelimited(at: &offset, end: end)
                 guard body.count % 8 == 0 else { throw .truncated }
-            case .packedVarint where wireType == 2:
+            case 6:
                 let body = try lengthDelimited(at: &offset, end: end)
                 var inner = body.lowerBound
                 while inner < body.upperBound { _ = try varint(at: &inner, end: body.upperBound) }
             default:
-                try skip(wireType: wireType, number: number, at: &offset, end: end, depth: depth)
+                let body = try lengthDelimited(at: &offset, end: end)
+                try enter(WireMessage(rawValue: code & 0x7f)!, body: body, parent: message, depth: depth + 1, parentState: &state)
             }
         }
     }
