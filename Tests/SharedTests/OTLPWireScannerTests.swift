@@ -222,6 +222,14 @@ struct OTLPWireScannerTests {
             let request = field(0x0a, field(0x12, field(0x12, field(0x4a, field(0x0a, field(tag, payload))))))
             Self.expectSame(OTLPMetricsRequest.self, request, "\(payload.count) bytes in field \(tag >> 3)")
         }
+        // Lengths past the end: 2 GiB and more is malformed for fixed64 (bucket counts) but truncated for doubles
+        // (bounds), as swift-protobuf checks them (found by the fuzzer: a bounds length of 0x3fffffffffffffde).
+        for (tag, length) in [(UInt8(0x32), [UInt8](repeating: 0xff, count: 7) + [0x3f]), (0x3a, [0xde] + [UInt8](repeating: 0xff, count: 6) + [0x3f]),
+                              (0x3a, [0x80, 0x01]), (0x32, [0x80, 0x01])] {
+            let point = [tag] + length + [UInt8](repeating: 0, count: 16)
+            let request = field(0x0a, field(0x12, field(0x12, field(0x4a, field(0x0a, point)))))
+            Self.expectSame(OTLPMetricsRequest.self, request, "field \(tag >> 3), length bytes \(length)")
+        }
         // Exponential histogram buckets: packed varints, one cut short.
         for counts in [[UInt8]([1, 0x80, 1, 2]), [1, 0x80]] {
             // Buckets field 2 in the positive buckets (8) of a point of an exponential histogram (metric field 10).

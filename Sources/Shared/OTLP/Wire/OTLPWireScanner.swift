@@ -77,14 +77,17 @@ enum WireField {
     case string
     /// A trace id (16 bytes) or span id (8 bytes) in one of the message's id slots.
     case identifier(slot: Int)
-    /// `repeated fixed64` / `repeated double`, packed or not.
+    /// `repeated fixed64`, packed or not.
     case packedFixed64
+    /// `repeated double`, packed or not: swift-protobuf checks its length differently (no 2 GiB limit; a length
+    /// that is not whole values or runs past the end is `truncated`).
+    case packedDouble
     /// `repeated uint64`, packed or not.
     case packedVarint
     case other
 
     /// The field's kind as one byte, for `WireFieldTable`: 0 other, 1 string, 2–4 id slots, 5 packed fixed64,
-    /// 6 packed varint, 0x80 | the message's raw value for a nested message.
+    /// 6 packed varint, 7 packed double, 0x80 | the message's raw value for a nested message.
     var code: UInt8 {
         switch self {
         case .other: 0
@@ -92,6 +95,7 @@ enum WireField {
         case .identifier(let slot): 2 + UInt8(slot)
         case .packedFixed64: 5
         case .packedVarint: 6
+        case .packedDouble: 7
         case .message(let child): 0x80 | child.rawValue
         }
     }
@@ -168,7 +172,8 @@ enum WireField {
             }
         case .histogramDataPoint:
             switch number {
-            case 6, 7: self = .packedFixed64
+            case 6: self = .packedFixed64
+            case 7: self = .packedDouble
             case 8: self = .message(.exemplar)
             case 9: self = .message(.keyValue)
             default: self = .other
@@ -448,6 +453,10 @@ struct Scanner {
                 let body = try lengthDelimited(at: &offset, end: end)
                 var inner = body.lowerBound
                 while inner < body.upperBound { _ = try varint(at: &inner, end: body.upperBound) }
+            case 7:
+                let length = try varint(at: &offset, end: end)
+                guard length % 8 == 0, length <= UInt64(end - offset) else { throw .truncated }
+                offset += Int(length)
             default:
                 let body = try lengthDelimited(at: &offset, end: end)
                 try enter(WireMessage(rawValue: code & 0x7f)!, body: body, parent: message, depth: depth + 1, parentState: &state)
