@@ -230,6 +230,13 @@ struct OTLPWireScannerTests {
             let request = field(0x0a, field(0x12, field(0x12, field(0x4a, field(0x0a, point)))))
             Self.expectSame(OTLPMetricsRequest.self, request, "field \(tag >> 3), length bytes \(length)")
         }
+        // A `bytes` value (AnyValue field 7) whose length is 2 GiB or more: malformed, as for every known
+        // length-delimited field; the same length on an unknown field is only truncated (found by the fuzzer).
+        for tag in [UInt8(0x3a), 0x7a] {
+            let value = [tag] + [UInt8](repeating: 0xff, count: 7) + [0xa2, 0x31] + [UInt8](repeating: 0, count: 4)
+            let request = field(0x0a, field(0x12, field(0x12, field(0x2a, value))))
+            Self.expectSame(OTLPLogsRequest.self, request, "AnyValue field \(tag >> 3)")
+        }
         // Exponential histogram buckets: packed varints, one cut short.
         for counts in [[UInt8]([1, 0x80, 1, 2]), [1, 0x80]] {
             // Buckets field 2 in the positive buckets (8) of a point of an exponential histogram (metric field 10).

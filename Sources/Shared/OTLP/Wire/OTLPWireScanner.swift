@@ -82,12 +82,15 @@ enum WireField {
     /// `repeated double`, packed or not: swift-protobuf checks its length differently (no 2 GiB limit; a length
     /// that is not whole values or runs past the end is `truncated`).
     case packedDouble
+    /// A `bytes` field that is not an id: only its length is checked (as for every known length-delimited field,
+    /// 2 GiB or more is malformed; unknown fields are skipped without that check).
+    case bytes
     /// `repeated uint64`, packed or not.
     case packedVarint
     case other
 
     /// The field's kind as one byte, for `WireFieldTable`: 0 other, 1 string, 2–4 id slots, 5 packed fixed64,
-    /// 6 packed varint, 7 packed double, 0x80 | the message's raw value for a nested message.
+    /// 6 packed varint, 7 packed double, 8 bytes, 0x80 | the message's raw value for a nested message.
     var code: UInt8 {
         switch self {
         case .other: 0
@@ -96,6 +99,7 @@ enum WireField {
         case .packedFixed64: 5
         case .packedVarint: 6
         case .packedDouble: 7
+        case .bytes: 8
         case .message(let child): 0x80 | child.rawValue
         }
     }
@@ -227,6 +231,7 @@ enum WireField {
             case 1: self = .string
             case 5: self = .message(.arrayValue)
             case 6: self = .message(.keyValueList)
+            case 7: self = .bytes
             default: self = .other
             }
         case .arrayValue: self = number == 1 ? .message(.anyValue) : .other
@@ -457,6 +462,8 @@ struct Scanner {
                 let length = try varint(at: &offset, end: end)
                 guard length % 8 == 0, length <= UInt64(end - offset) else { throw .truncated }
                 offset += Int(length)
+            case 8:
+                _ = try lengthDelimited(at: &offset, end: end)
             default:
                 let body = try lengthDelimited(at: &offset, end: end)
                 try enter(WireMessage(rawValue: code & 0x7f)!, body: body, parent: message, depth: depth + 1, parentState: &state)
