@@ -4,8 +4,7 @@ import Logging
 import Shared
 
 /// `collector`: the OpenTelemetry collector of the batch-inference lab, configured by an upstream-
-/// compatible `collector.yaml`.
-@main
+/// compatible `collector.yaml`. The entry point is `CollectorMain`.
 struct CollectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collector",
@@ -35,6 +34,10 @@ struct ConfigOptions: ParsableArguments {
 
     /// Loads the configuration, or prints every problem as `Error: <prefix><problem>` and exits 1.
     func load(errorPrefix: String) throws -> ConfigLoader.Loaded {
+        try Self.load(paths: paths, errorPrefix: errorPrefix)
+    }
+
+    static func load(paths: [String], errorPrefix: String) throws -> ConfigLoader.Loaded {
         do {
             return try ConfigLoader().load(paths: paths)
         } catch {

@@ -14,7 +14,12 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let loaded = try options.load(errorPrefix: "invalid configuration: ")
+        try await Self.run(configPaths: options.paths)
+    }
+
+    /// The whole run, for `CollectorMain`'s fast path as for the parsed command.
+    static func run(configPaths: [String]) async throws {
+        let loaded = try ConfigOptions.load(paths: configPaths, errorPrefix: "invalid configuration: ")
         let level = loaded.config.service.logLevel
         LoggingSystem.bootstrap { _ in ConsoleLogHandler(level: level.swiftLogLevel) }
         let logger = Logger(label: "collector")

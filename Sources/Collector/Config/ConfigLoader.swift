@@ -2,7 +2,14 @@ import Foundation
 
 /// Reads `--config` sources, merges them left to right, expands environment references and decodes.
 struct ConfigLoader {
-    var environment: [String: String] = ProcessInfo.processInfo.environment
+    var environment: ConfigEnvironment = .process
+
+    init() {}
+
+    /// A loader that sees `environment` instead of the process's (tests).
+    init(environment: [String: String]) {
+        self.environment = .fixed(environment)
+    }
 
     struct Loaded: Sendable {
         var config: CollectorConfig

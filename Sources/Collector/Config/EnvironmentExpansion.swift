@@ -5,11 +5,11 @@ import Foundation
 /// never keys; `$NAME` without braces stays literal; a default applies only when NAME is unset; a value
 /// that is exactly one reference is re-read as YAML, so `${env:PORT}` can become an integer.
 struct EnvironmentExpansion {
-    var environment: [String: String]
+    var environment: ConfigEnvironment
     /// Names of referenced variables that are unset (upstream warns about each).
     private(set) var unsetVariables: [String] = []
 
-    init(environment: [String: String]) {
+    init(environment: ConfigEnvironment) {
         self.environment = environment
     }
 
@@ -92,7 +92,7 @@ struct EnvironmentExpansion {
             throw ConfigError(
                 "environment variable \"\(name)\" has invalid name: must match regex ^[a-zA-Z_][a-zA-Z0-9_]*$", path: path)
         }
-        if let value = environment[String(name)] { return value }
+        if let value = environment.value(String(name)) { return value }
         if let fallback { return String(fallback) }
         unsetVariables.append(String(name))
         return ""

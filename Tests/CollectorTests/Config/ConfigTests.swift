@@ -369,3 +369,18 @@ struct ReceiverSettingsTests {
         #expect(config?.authenticator == ComponentID(type: "bearertokenauth", name: "clients"))
     }
 }
+
+@Suite("Configuration environment")
+struct ConfigEnvironmentTests {
+    @Test func processEnvironmentIsReadWhenReferenced() throws {
+        let name = "COLLECTOR_CONFIG_TEST_\(UInt32.random(in: 0...UInt32.max))"
+        setenv(name, "verbose", 1)
+        defer { unsetenv(name) }
+        #expect(ConfigEnvironment.process.value(name) == "verbose")
+        #expect(ConfigEnvironment.process.value(name + "_UNSET") == nil)
+        var expansion = EnvironmentExpansion(environment: .process)
+        let value = try expansion.expand(.scalar("level ${env:\(name)} ${env:\(name)_UNSET:-x}", quoted: false))
+        #expect(value == .scalar("level verbose x", quoted: false))
+        #expect(expansion.unsetVariables.isEmpty)
+    }
+}

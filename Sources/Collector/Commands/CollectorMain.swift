@@ -1,0 +1,48 @@
+import ArgumentParser
+
+/// The entry point. `collector [run] --config FILE…`, the command line of every deployment, starts the collector
+/// without swift-argument-parser's command tree: building it (reflection over every command's property wrappers,
+/// each first dynamic cast scanning all ~12,000 protocol-conformance records of the binary) was about 21 M
+/// instructions, a fifth of start-up (bench/profiles/collector-protobuf-startup.txt). Every other command line —
+/// help, `--version`, `validate`, `components`, mistakes — goes to `CollectorCommand`, which gives the lines the
+/// fast path takes the same meaning (CommandLineTests compares the two).
+@main
+enum CollectorMain {
+    static func main() async {
+        guard let paths = RunArguments.configPaths(CommandLine.arguments.dropFirst()) else {
+            await CollectorCommand.main()
+            return
+        }
+        do {
+            try await RunCommand.run(configPaths: paths)
+        } catch {
+            CollectorCommand.exit(withError: error)
+        }
+    }
+}
+
+/// Recognises `[run] (--config FILE | --config=FILE)…`; anything else is left to swift-argument-parser (nil).
+enum RunArguments {
+    /// The names a value must not be, so the line cannot read differently to swift-argument-parser.
+    private static let subcommandNames: Set<String> = ["run", "validate", "components", "help"]
+
+    static func configPaths(_ arguments: ArraySlice<String>) -> [String]? {
+        var rest = arguments
+        if rest.first == "run" { rest.removeFirst() }
+        var paths: [String] = []
+        while let argument = rest.popFirst() {
+            let value: String
+            if argument == "--config" {
+                guard let next = rest.popFirst() else { return nil }
+                value = next
+            } else if argument.hasPrefix("--config=") {
+                value = String(argument.dropFirst("--config=".count))
+            } else {
+                return nil
+            }
+            guard !value.isEmpty, !value.hasPrefix("-"), !subcommandNames.contains(value) else { return nil }
+            paths.append(value)
+        }
+        return paths.isEmpty ? nil : paths
+    }
+}
