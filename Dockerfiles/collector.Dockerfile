@@ -28,7 +28,8 @@ COPY Tests ./Tests
 # static and a dynamic build sharing one .build fail to link), then stripped; plus the
 # libz.so.1 the runtime base lacks.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-RUN swift build -c release --static-swift-stdlib --product collector --scratch-path /src/.build-static \
+RUN swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections \
+    --product collector --scratch-path /src/.build-static \
     && install -D -m 0755 /src/.build-static/release/collector /out/usr/local/bin/collector \
     && strip --strip-unneeded /out/usr/local/bin/collector \
     && libz=$(ldd /out/usr/local/bin/collector | awk '$1 == "libz.so.1" { print $3 }') \

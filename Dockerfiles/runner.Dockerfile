@@ -16,7 +16,8 @@ COPY Tests ./Tests
 # Release build, Swift runtime linked statically, own scratch path, stripped; plus the
 # libz.so.1 the runtime base lacks (see collector.Dockerfile).
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-RUN swift build -c release --static-swift-stdlib --product runner --scratch-path /src/.build-static \
+RUN swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections \
+    --product runner --scratch-path /src/.build-static \
     && install -D -m 0755 /src/.build-static/release/runner /out/usr/local/bin/runner \
     && strip --strip-unneeded /out/usr/local/bin/runner \
     && libz=$(ldd /out/usr/local/bin/runner | awk '$1 == "libz.so.1" { print $3 }') \

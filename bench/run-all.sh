@@ -5,7 +5,7 @@
 #
 #   bench/run-all.sh                      # the full run (≈ 15 min on 2 cores, most of it the Python job)
 #   BENCH_RUNS=5 bench/run-all.sh         # more runs per figure
-#   SKIP_BUILD=1 bench/run-all.sh         # use the existing .build/release binaries
+#   SKIP_BUILD=1 bench/run-all.sh         # use the existing binaries (.build-static/release, or COLLECTOR_BIN/RUNNER_BIN)
 #   RUNNER_RECORDS=1000000 PYTHON_RECORDS=100000 bench/run-all.sh
 #   PROFILE=1 bench/run-all.sh            # also the callgrind/perf profiles (bench/profiles/*.txt, ≈ 10 more min)
 #
@@ -19,10 +19,11 @@ for tool in wrk taskset python3; do command -v "$tool" >/dev/null || { echo "run
 python3 -c 'import opentelemetry.sdk, opentelemetry.proto, opentelemetry.exporter.otlp.proto.http' \
   || { echo "run-all: pip install -r Tests/requirements.txt (OpenTelemetry Python SDK 1.45.2)" >&2; exit 1; }
 
+# The binaries the images ship (scripts/build-release.sh: static Swift runtime, the collector's ordered link).
 if [ -z "${SKIP_BUILD:-}" ]; then
-  swift build -c release --product collector
-  swift build -c release --product runner
+  scripts/build-release.sh collector runner >/dev/null
 fi
+export COLLECTOR_BIN="${COLLECTOR_BIN:-$PWD/.build-static/release/collector}" RUNNER_BIN="${RUNNER_BIN:-$PWD/.build-static/release/runner}"
 bench/setup-rotel.sh
 
 results=bench/results

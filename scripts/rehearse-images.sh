@@ -153,6 +153,28 @@ if [ -x "$runner_bin" ]; then
     || fail "the runner binary holds ICU data ($icu matches of icudt76l): something links full Foundation again" \
       "find it with -Xlinker -Map (README, Image sizes)"
 fi
+# The collector's release link (Package.swift, releaseLinking): lld, packed relative relocations, no exported
+# symbols, and the functions of Sources/Collector/Linker/collector.order laid out first. Each one costs resident
+# memory and start-up time when it goes missing (BENCHMARKS.md).
+collector_bin="$WORK/out-collector/usr/local/bin/collector"
+if [ -x "$collector_bin" ]; then
+  dynsyms=$(readelf --dyn-syms -W "$collector_bin" | grep -c ' FUNC \| OBJECT ' || true)
+  relr=$(readelf -d "$collector_bin" | grep -c '(RELR)' || true)
+  lld=$(readelf -p .comment "$collector_bin" 2>/dev/null | grep -c 'LLD' || true)
+  # The order file's first Swift function must sit in the first 4 MiB of .text (read from the unstripped build the
+  # image's binary was stripped from).
+  first=$(grep -m1 '^\$s' "$ROOT/Sources/Collector/Linker/collector.order")
+  addr=$(nm "$ROOT/.build-static/release/collector" 2>/dev/null | awk -v s="$first" '$3 == s { print $1; exit }')
+  text=$(readelf -SW "$ROOT/.build-static/release/collector" 2>/dev/null | awk '$2 == ".text" { print $4 }')
+  offset=-1
+  [ -n "$addr" ] && [ -n "$text" ] && offset=$(( 0x$addr - 0x$text ))
+  if [ "$relr" -ge 1 ] && [ "$lld" -ge 1 ] && [ "$dynsyms" -lt 1000 ] && [ "$offset" -ge 0 ] && [ "$offset" -lt 4194304 ]; then
+    pass "the collector's link: lld, DT_RELR, $dynsyms dynamic symbols, $first at .text+$offset"
+  else
+    fail "the collector's link lost its layout (lld: $lld, RELR: $relr, dynamic symbols: $dynsyms, first ordered function at .text+${offset:-?})" \
+      "see Package.swift, releaseLinking"
+  fi
+fi
 
 # --- 2. shared-library needs ------------------------------------------------------------
 step "shared libraries the binaries need vs. the runtime base"
