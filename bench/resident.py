@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Where an idle collector's resident memory is: starts each given collector binary with the benchmarks' configuration
+(bench/benchlib.py), waits for the first 2xx and one second more (the load benchmark's "idle RSS" moment), and prints
+VmRSS, RssAnon and the resident MiB of each ELF section of the executable (from /proc/PID/pagemap), with the exec →
+first 2xx time. Medians over --runs fresh processes; the section table is from the last one.
+
+    bench/resident.py                                   # COLLECTOR_BIN or .build-static/release/collector
+    bench/resident.py --runs 5 OLD_BINARY NEW_BINARY    # side by side
+
+Reading /proc/PID/pagemap's present bits needs no privilege (frame numbers would).
+"""
+import argparse
+import collections
+import re
+import statistics
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import benchlib as bl
+from collector_load import first_2xx
+
+
+def sections(binary: Path) -> list[tuple[str, int, int]]:
+    """(name, virtual address, size) of the allocated sections."""
+    out = []
+    for line in subprocess.run(["readelf", "-SW", str(binary)], capture_output=True, text=True, check=True).stdout.splitlines():
+        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
+        if m and int(m.group(2), 16):
+            out.append((m.group(1), int(m.group(2), 16), int(m.group(3), 16)))
+    return out
+
+
+def resident_by_section(pid: int, binary: Path) -> collections.Counter:
+    """Resident 4 KiB pages of the executable's mappings, by the section each page belongs to."""
+    table = sections(binary)
+    real = str(binary.resolve())
+    mappings = [line.split() for line in open(f"/proc/{pid}/maps") if line.rstrip().endswith(real)]
+    if not mappings:
+        bl.die(f"no mapping of {real} in /proc/{pid}/maps")
+    base = int(mappings[0][0].split("-")[0], 16) - int(mappings[0][2], 16)  # the first segment maps file offset 0 at vaddr 0
+    pages: collections.Counter = collections.Counter()
+    with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for fields in mappings:
+            low, high = (int(x, 16) for x in fields[0].split("-"))
+            for page in range(low, high, 4096):
+                pagemap.seek(page // 4096 * 8)
+                if struct.unpack("<Q", pagemap.read(8))[0] >> 63:
+                    vaddr = page - base
+                    name = next((n for n, a, s in table if a <= vaddr < a + max(s, 1)), "(between sections)")
+                    pages[name] += 1
+    return pages
+
+
+def measure(binary: Path, runs: int, work: Path) -> dict:
+    startups, rss, anon = [], [], []
+    pages: collections.Counter = collections.Counter()
+    for run in range(runs):
+        port = bl.free_port()
+        config = work / f"resident-{run}.yaml"
+        config.write_text(bl.collector_config(port))
+        t0 = time.perf_counter()
+        process = subprocess.Popen(["taskset", "-c", "0", str(binary), "--config", str(config)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        try:
+            startups.append(first_2xx(process, port, t0) * 1000)
+            time.sleep(1.0)
+            rss.append(bl.status_kib(process.pid, "VmRSS") / 1024)
+            anon.append(bl.status_kib(process.pid, "RssAnon") / 1024)
+            pages = resident_by_section(process.pid, binary)
+        finally:
+            bl.stop(process, "collector")
+    return {"startup": startups, "rss": rss, "anon": anon, "pages": pages}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("binaries", nargs="*", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    binaries = args.binaries or [bl.release_bin("collector")]
+    work = bl.work_dir()
+    print(f"load average at start: {bl.loadavg():.2f}; medians of {args.runs} fresh processes (min–max)\n")
+    results = {b: measure(b, args.runs, work) for b in binaries}
+    header = "| | " + " | ".join(f"`{b}`" for b in binaries) + " |"
+    print(header + "\n|" + " --- |" * (len(binaries) + 1))
+    for key, label in (("startup", "exec → first 2xx (ms)"), ("rss", "idle VmRSS (MiB)"), ("anon", "idle RssAnon (MiB)")):
+        cells = [f"{statistics.median(r[key]):.1f} ({min(r[key]):.1f}–{max(r[key]):.1f})" for r in results.values()]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    names = sorted({n for r in results.values() for n in r["pages"]}, key=lambda n: -max(r["pages"][n] for r in results.values()))
+    for name in names:
+        if max(r["pages"][name] for r in results.values()) * 4 / 1024 < 0.05:
+            continue
+        print(f"| resident `{name}` (MiB) | " + " | ".join(f"{r['pages'][name] * 4 / 1024:.2f}" for r in results.values()) + " |")
+    print("| resident executable, total (MiB) | " + " | ".join(f"{sum(r['pages'].values()) * 4 / 1024:.2f}" for r in results.values()) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
