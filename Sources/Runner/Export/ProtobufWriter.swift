@@ -1,25 +1,77 @@
 import Foundation
 
-/// Protobuf wire format written straight into one growing byte array, in one pass.
+/// Protobuf wire format written straight into one growing buffer, in one pass.
 ///
-/// A nested message's length is not known before its body is written: `message(_:_:)` reserves one byte
-/// for it and, in the rare case the body is 128 bytes or longer, moves the body up by the extra length
-/// bytes. The output is canonical (shortest varints), as swift-protobuf writes it; no size pass is needed.
-struct ProtobufWriter {
-    var bytes: [UInt8]
+/// The buffer is raw memory owned by the writer (noncopyable: one owner, freed in `deinit`), so writing a byte is a
+/// store and a capacity check, not an `Array.append` with its uniqueness check. A nested message's length is not
+/// known before its body is written: `message(_:_:)` reserves one byte for it and, in the rare case the body is 128
+/// bytes or longer, moves the body up by the extra length bytes. The output is canonical (shortest varints), as
+/// swift-protobuf writes it; no size pass is needed.
+struct ProtobufWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Bytes written so far.
+    private(set) var count = 0
 
     init(capacity: Int = 0) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 32)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        base.deallocate()
+    }
+
+    /// A copy of what was written.
+    var bytes: [UInt8] {
+        [UInt8](UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// The written bytes, borrowed for the duration of `body`.
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if _slowPath(count + extra > capacity) { grow(to: count + extra) }
+    }
+
+    @inline(never)
+    private mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        grown.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    /// Raw bytes, no tag or length.
+    @inline(__always)
+    mutating func append(_ raw: UnsafeRawBufferPointer) {
+        guard let source = raw.baseAddress, raw.count > 0 else { return }
+        reserve(raw.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: raw.count)
+        count += raw.count
+    }
+
+    @inline(__always)
+    private mutating func unsafeVarint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            base[count] = UInt8(truncatingIfNeeded: value) | 0x80
+            count += 1
+            value >>= 7
+        }
+        base[count] = UInt8(truncatingIfNeeded: value)
+        count += 1
     }
 
     mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
+        reserve(10)
+        unsafeVarint(value)
     }
 
     @inline(__always)
@@ -29,8 +81,9 @@ struct ProtobufWriter {
 
     /// A varint field (uint32/uint64/int64/enum/bool), written even when zero: callers skip defaults.
     mutating func varint(_ field: Int, _ value: UInt64) {
-        tag(field, 0)
-        varint(value)
+        reserve(20)
+        unsafeVarint(UInt64(field << 3))
+        unsafeVarint(value)
     }
 
     /// `int32` and `int64` (and enums): negative values take ten bytes, as in protobuf.
@@ -39,81 +92,115 @@ struct ProtobufWriter {
     }
 
     mutating func fixed64(_ field: Int, _ value: UInt64) {
-        tag(field, 1)
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(18)
+        unsafeVarint(UInt64(field << 3 | 1))
+        UnsafeMutableRawPointer(base + count).storeBytes(of: value.littleEndian, as: UInt64.self)
+        count += 8
     }
 
     mutating func fixed32(_ field: Int, _ value: UInt32) {
-        tag(field, 5)
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(14)
+        unsafeVarint(UInt64(field << 3 | 5))
+        UnsafeMutableRawPointer(base + count).storeBytes(of: value.littleEndian, as: UInt32.self)
+        count += 4
     }
 
     mutating func double(_ field: Int, _ value: Double) {
         fixed64(field, value.bitPattern)
     }
 
-    mutating func string(_ field: Int, _ value: String) {
-        tag(field, 2)
-        var value = value
-        value.withUTF8 { utf8 in
-            varint(UInt64(utf8.count))
-            bytes.append(contentsOf: utf8)
+    /// A length-delimited field around `raw`.
+    mutating func bytes(_ field: Int, _ raw: UnsafeRawBufferPointer) {
+        reserve(20 + raw.count)
+        unsafeVarint(UInt64(field << 3 | 2))
+        unsafeVarint(UInt64(raw.count))
+        if let source = raw.baseAddress, raw.count > 0 {
+            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: raw.count)
+            count += raw.count
         }
     }
 
+    mutating func string(_ field: Int, _ value: String) {
+        var value = value
+        value.withUTF8 { bytes(field, UnsafeRawBufferPointer($0)) }
+    }
+
     mutating func data(_ field: Int, _ value: Data) {
-        tag(field, 2)
-        varint(UInt64(value.count))
-        value.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        value.withUnsafeBytes { bytes(field, $0) }
     }
 
     /// Bytes that are already an encoded message (or any length-delimited payload).
     mutating func raw(_ field: Int, _ value: [UInt8]) {
-        tag(field, 2)
-        varint(UInt64(value.count))
-        bytes.append(contentsOf: value)
+        value.withUnsafeBytes { bytes(field, $0) }
     }
 
     /// A nested message: tag, length, then whatever `body` writes.
     @inline(__always)
     mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
-        tag(field, 2)
-        let lengthAt = bytes.count
-        bytes.append(0)
+        let lengthAt = beginMessage(field)
         body(&self)
-        patchLength(at: lengthAt)
+        endMessage(lengthAt)
     }
 
-    private mutating func patchLength(at lengthAt: Int) {
-        let length = bytes.count - lengthAt - 1
-        if length < 0x80 {
-            bytes[lengthAt] = UInt8(length)
-            return
+    /// Writes the tag and a one-byte length placeholder; returns where the length goes (for `endMessage`).
+    @inline(__always)
+    mutating func beginMessage(_ field: Int) -> Int {
+        reserve(11)
+        unsafeVarint(UInt64(field << 3 | 2))
+        base[count] = 0
+        count += 1
+        return count - 1
+    }
+
+    /// Fills in the length of the message begun at `lengthAt`.
+    @inline(__always)
+    mutating func endMessage(_ lengthAt: Int) {
+        let length = count - lengthAt - 1
+        if _fastPath(length < 0x80) {
+            base[lengthAt] = UInt8(truncatingIfNeeded: length)
+        } else {
+            widenLength(at: lengthAt, length: length)
         }
-        var prefix = ProtobufWriter()
-        prefix.varint(UInt64(length))
-        let extra = prefix.bytes.count - 1
-        bytes.append(contentsOf: repeatElement(0, count: extra))
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            UnsafeMutableRawPointer(base + lengthAt + 1 + extra).copyMemory(from: base + lengthAt + 1, byteCount: length)  // memmove
-            for (index, byte) in prefix.bytes.enumerated() { base[lengthAt + index] = byte }
+    }
+
+    @inline(never)
+    private mutating func widenLength(at lengthAt: Int, length: Int) {
+        var size = 1
+        var rest = length >> 7
+        while rest > 0 {
+            size += 1
+            rest >>= 7
         }
+        let extra = size - 1
+        reserve(extra)
+        let body = base + lengthAt + 1
+        UnsafeMutableRawPointer(body + extra).copyMemory(from: body, byteCount: length)  // memmove
+        count += extra
+        let end = count
+        count = lengthAt
+        unsafeVarint(UInt64(length))
+        count = end
     }
 }
 
 extension ProtobufWriter {
     /// A 16-byte trace id as a `bytes` field (big-endian, as `TraceID.data`).
     mutating func traceID(_ field: Int, _ id: TraceID) {
-        tag(field, 2)
-        bytes.append(16)
-        withUnsafeBytes(of: (id.high.bigEndian, id.low.bigEndian)) { bytes.append(contentsOf: $0) }
+        reserve(27)
+        unsafeVarint(UInt64(field << 3 | 2))
+        base[count] = 16
+        let at = UnsafeMutableRawPointer(base + count + 1)
+        at.storeBytes(of: id.high.bigEndian, as: UInt64.self)
+        (at + 8).storeBytes(of: id.low.bigEndian, as: UInt64.self)
+        count += 17
     }
 
     /// An 8-byte span id as a `bytes` field.
     mutating func spanID(_ field: Int, _ id: SpanID) {
-        tag(field, 2)
-        bytes.append(8)
-        withUnsafeBytes(of: id.value.bigEndian) { bytes.append(contentsOf: $0) }
+        reserve(19)
+        unsafeVarint(UInt64(field << 3 | 2))
+        base[count] = 8
+        UnsafeMutableRawPointer(base + count + 1).storeBytes(of: id.value.bigEndian, as: UInt64.self)
+        count += 9
     }
 }

@@ -38,34 +38,52 @@ struct RecordEventLog: Sendable {
     func processed(_ event: Processed, nanos: UInt64 = DefaultTracerClock.now.nanosecondsSinceEpoch) {
         let numbers = Numbers(event)
         writer.append { Self.appendLine(event, numbers, nanos: nanos, timestamps: timestamps, to: &$0) }
-        sink?.consume(Self.encoded(event, numbers, nanos: nanos))
+        if let sink, sink.keepsRecords { sink.consume(Self.encoded(event, numbers, nanos: nanos)) }
     }
 
     /// The JSON line, in `JSONLogFormatter`'s field order and number forms.
     static func appendLine(
         _ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64, timestamps: TimestampCache? = nil, to out: inout [UInt8]
     ) {
+        var line = ByteWriter()
+        appendLine(event, numbers, nanos: nanos, timestamps: timestamps, to: &line)
+        out.append(contentsOf: line.bytes)
+    }
+
+    /// The same line into raw memory (the stdout writer's buffer).
+    static func appendLine(
+        _ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64, timestamps: TimestampCache? = nil, to out: inout ByteWriter
+    ) {
         let numbers = numbers ?? Numbers(event)
-        out.append(contentsOf: #"{"timestamp": ""#.utf8)
-        if let timestamps { timestamps.append(nanos, to: &out) } else { JSONLogFormatter.appendTimestamp(nanos, to: &out) }
-        out.append(contentsOf: #"", "level": "INFO", "message": "Record processed", "id": "#.utf8)
+        out.append(#"{"timestamp": ""#)
+        if let timestamps {
+            timestamps.append(nanos, to: &out)
+        } else {
+            var text: [UInt8] = []
+            JSONLogFormatter.appendTimestamp(nanos, to: &text)
+            out.append(text)
+        }
+        out.append(#"", "level": "INFO", "message": "Record processed", "id": "#)
         switch event.id {
-        case .int(let value): out.append(contentsOf: String(value).utf8)
-        case .string(let value): JSONLogFormatter.appendString(value, to: &out)
+        case .int(let value): out.append(decimal: value)
+        case .string(let value):
+            var text: [UInt8] = []
+            JSONLogFormatter.appendString(value, to: &text)
+            out.append(text)
         }
-        out.append(contentsOf: #", "prediction": "#.utf8)
-        out.append(contentsOf: numbers.prediction.utf8)
-        out.append(contentsOf: #", "latency_ms": "#.utf8)
-        out.append(contentsOf: numbers.latencyMs.utf8)
+        out.append(#", "prediction": "#)
+        out.append(utf8: numbers.prediction)
+        out.append(#", "latency_ms": "#)
+        out.append(utf8: numbers.latencyMs)
         if let cost = numbers.costUSD {
-            out.append(contentsOf: #", "cost_usd": "#.utf8)
-            out.append(contentsOf: cost.utf8)
+            out.append(#", "cost_usd": "#)
+            out.append(utf8: cost)
         }
-        out.append(contentsOf: #", "trace_id": ""#.utf8)
+        out.append(#", "trace_id": ""#)
         event.identity.traceID.appendHex(to: &out)
-        out.append(contentsOf: #"", "span_id": ""#.utf8)
+        out.append(#"", "span_id": ""#)
         event.identity.spanID.appendHex(to: &out)
-        out.append(contentsOf: "\"}\n".utf8)
+        out.append("\"}\n")
     }
 
     /// The OTLP `LogRecord`, encoded, as `JSONLogHandler.record` makes it: the numbers are `JSONNumber`s there, which
@@ -113,6 +131,12 @@ final class TimestampCache: Sendable {
     private let state = Mutex(State())
 
     func append(_ nanos: UInt64, to out: inout [UInt8]) {
+        var text = ByteWriter(capacity: 32)
+        append(nanos, to: &text)
+        out.append(contentsOf: text.bytes)
+    }
+
+    func append(_ nanos: UInt64, to out: inout ByteWriter) {
         let second = nanos / 1_000_000_000
         state.withLock { state in
             if state.second != second {
@@ -121,7 +145,7 @@ final class TimestampCache: Sendable {
                 state.prefix = Array(text.dropLast(4))  // "000Z"
                 state.second = second
             }
-            out.append(contentsOf: state.prefix)
+            out.append(state.prefix)
         }
         let millis = Int(nanos / 1_000_000 % 1000)
         out.append(UInt8(ascii: "0") + UInt8(millis / 100))

@@ -5,12 +5,20 @@ import Tracing
 /// Where ended spans go (the span batch queue; an array in tests).
 protocol SpanSink: Sendable {
     func consume(_ span: EncodedSpan)
+    /// False when spans are thrown away unread: ended spans are then not encoded at all.
+    var keepsSpans: Bool { get }
+}
+
+extension SpanSink {
+    var keepsSpans: Bool { true }
 }
 
 /// A span of our `OTLPTracer`: records everything swift-distributed-tracing's API sets and turns itself
 /// into an OTLP span, handed to the sink, when it ends (once).
 final class RecordingSpan: Span {
-    let context: InstrumentationContext
+    /// The context the span was started in; `context` adds the span's ids to it when asked (building it costs a
+    /// dictionary, which most spans never need).
+    private let parentContext: InstrumentationContext
     let identity: SpanIdentity
     let parentSpanID: SpanID?
     let kind: SpanKind
@@ -24,12 +32,18 @@ final class RecordingSpan: Span {
         var value: SpanAttribute
     }
 
+    /// A link whose context carries one of our span identities (other links are not exported).
+    private struct Link {
+        var identity: SpanIdentity
+        var attributes: SpanAttributes
+    }
+
     private struct State {
         var name: String
         /// In the order first set (a handful per span: cheaper than `SpanAttributes`' dictionary).
         var attributes: [Attribute] = []
         var events: [SpanEvent] = []
-        var links: [SpanLink] = []
+        var links: [Link] = []
         var status: SpanStatus?
         var ended = false
 
@@ -40,15 +54,19 @@ final class RecordingSpan: Span {
     }
 
     init(name: String, context: InstrumentationContext, identity: SpanIdentity, parentSpanID: SpanID?, kind: SpanKind, startNanos: UInt64, sink: any SpanSink) {
-        var context = context
-        context.spanIdentity = identity
-        self.context = context
+        self.parentContext = context
         self.identity = identity
         self.parentSpanID = parentSpanID
         self.kind = kind
         self.startNanos = startNanos
         self.sink = sink
         self.state = Mutex(State(name: name))
+    }
+
+    var context: InstrumentationContext {
+        var context = parentContext
+        context.spanIdentity = identity
+        return context
     }
 
     var operationName: String {
@@ -107,18 +125,27 @@ final class RecordingSpan: Span {
     }
 
     func addLink(_ link: SpanLink) {
-        state.withLock { if !$0.ended { $0.links.append(link) } }
+        guard let identity = link.context.spanIdentity else { return }
+        let kept = Link(identity: identity, attributes: link.attributes)
+        state.withLock { if !$0.ended { $0.links.append(kept) } }
+    }
+
+    /// `addLink` to a span of ours without attributes, without looking its ids up in a context (the job links every
+    /// record's span to the job's).
+    func addLink(to identity: SpanIdentity) {
+        state.withLock { if !$0.ended { $0.links.append(Link(identity: identity, attributes: [:])) } }
     }
 
     func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         let endNanos = instant().nanosecondsSinceEpoch
-        let finished: State? = state.withLock { state in
+        let keep = sink.keepsSpans
+        // Encoded under the lock, from the state in place (no copy of it); nothing when the sink throws spans away.
+        let encoded: EncodedSpan? = state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true
-            return state
+            return keep ? self.encoded(state, endNanos: endNanos) : nil
         }
-        guard let finished else { return }
-        sink.consume(encoded(finished, endNanos: endNanos))
+        if let encoded { sink.consume(encoded) }
     }
 
     // MARK: - OTLP
@@ -149,10 +176,9 @@ final class RecordingSpan: Span {
             }
         }
         for link in state.links {
-            guard let linked = link.context.spanIdentity else { continue }
             writer.message(13) { writer in
-                writer.traceID(1, linked.traceID)
-                writer.spanID(2, linked.spanID)
+                writer.traceID(1, link.identity.traceID)
+                writer.spanID(2, link.identity.spanID)
                 OTLPProtobufEncoder.attributes(4, link.attributes, into: &writer)
             }
         }
@@ -183,11 +209,10 @@ final class RecordingSpan: Span {
             otlp.attributes = OTLPAttributes.keyValues(event.attributes)
             return otlp
         }
-        span.links = state.links.compactMap { link in
-            guard let linked = link.context.spanIdentity else { return nil }
+        span.links = state.links.map { link in
             var otlp = OTLPSpan.Link()
-            otlp.traceID = linked.traceID.data
-            otlp.spanID = linked.spanID.data
+            otlp.traceID = link.identity.traceID.data
+            otlp.spanID = link.identity.spanID.data
             otlp.attributes = OTLPAttributes.keyValues(link.attributes)
             return otlp
         }
