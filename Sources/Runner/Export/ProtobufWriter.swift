@@ -12,14 +12,39 @@ struct ProtobufWriter: ~Copyable {
     private var capacity: Int
     /// Bytes written so far.
     private(set) var count = 0
+    /// False while the writer works in memory it was lent (`encode(capacity:_:)`), true once it allocated its own.
+    private var ownsMemory = true
 
     init(capacity: Int = 0) {
         self.capacity = max(capacity, 32)
         base = .allocate(capacity: self.capacity)
     }
 
+    private init(lent buffer: UnsafeMutableBufferPointer<UInt8>) {
+        base = buffer.baseAddress!
+        capacity = buffer.count
+        ownsMemory = false
+    }
+
     deinit {
-        base.deallocate()
+        if ownsMemory { base.deallocate() }
+    }
+
+    /// The bytes `body` writes, as an array: the writer works in the array's own storage while `capacity` suffices
+    /// (no copy), and in memory of its own beyond, copied once at the end.
+    static func encode(capacity: Int, _ body: (inout ProtobufWriter) -> Void) -> [UInt8] {
+        var spilled: [UInt8]?
+        let array = [UInt8](unsafeUninitializedCapacity: max(capacity, 32)) { buffer, initialized in
+            var writer = ProtobufWriter(lent: buffer)
+            body(&writer)
+            if writer.ownsMemory {
+                spilled = writer.bytes
+                initialized = 0
+            } else {
+                initialized = writer.count
+            }
+        }
+        return spilled ?? array
     }
 
     /// A copy of what was written.
@@ -43,9 +68,10 @@ struct ProtobufWriter: ~Copyable {
         while newCapacity < needed { newCapacity *= 2 }
         let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         grown.moveInitialize(from: base, count: count)
-        base.deallocate()
+        if ownsMemory { base.deallocate() }
         base = grown
         capacity = newCapacity
+        ownsMemory = true
     }
 
     /// Raw bytes, no tag or length.
@@ -134,6 +160,28 @@ struct ProtobufWriter: ~Copyable {
         value.withUnsafeBytes { bytes(field, $0) }
     }
 
+    /// The tag and length of a length-delimited field whose `length` bytes the caller writes next.
+    mutating func lengthPrefix(_ field: Int, _ length: Int) {
+        reserve(20)
+        unsafeVarint(UInt64(field << 3 | 2))
+        unsafeVarint(UInt64(length))
+    }
+
+    /// Bytes a length-delimited field of `length` bytes takes: tag, length and payload.
+    static func fieldSize(_ field: Int, length: Int) -> Int {
+        varintSize(UInt64(field << 3 | 2)) + varintSize(UInt64(length)) + length
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var size = 1
+        var rest = value >> 7
+        while rest > 0 {
+            size += 1
+            rest >>= 7
+        }
+        return size
+    }
+
     /// A nested message: tag, length, then whatever `body` writes.
     @inline(__always)
     mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
@@ -165,13 +213,7 @@ struct ProtobufWriter: ~Copyable {
 
     @inline(never)
     private mutating func widenLength(at lengthAt: Int, length: Int) {
-        var size = 1
-        var rest = length >> 7
-        while rest > 0 {
-            size += 1
-            rest >>= 7
-        }
-        let extra = size - 1
+        let extra = Self.varintSize(UInt64(length)) - 1
         reserve(extra)
         let body = base + lengthAt + 1
         UnsafeMutableRawPointer(body + extra).copyMemory(from: body, byteCount: length)  // memmove

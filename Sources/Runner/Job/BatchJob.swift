@@ -125,12 +125,14 @@ struct BatchJob: Sendable {
                     totals.predictionSum += prediction
                     totals.latencySumMs += latencyMs
                     totals.costSumUSD += cost
-                    span.setAttribute("prediction", .double(prediction))
-                    span.setAttribute("latency_ms", .double(latencyMs))
-                    if costs {
-                        span.setAttribute("cost_usd", .double(cost))
-                        span.setAttribute("cpu_cores", .double(allocation.cpuCores))
-                        span.setAttribute("memory_mb", .double(allocation.memoryMB))
+                    span.appendNewAttributes { attributes in
+                        attributes.append("prediction", .double(prediction))
+                        attributes.append("latency_ms", .double(latencyMs))
+                        if costs {
+                            attributes.append("cost_usd", .double(cost))
+                            attributes.append("cpu_cores", .double(allocation.cpuCores))
+                            attributes.append("memory_mb", .double(allocation.memoryMB))
+                        }
                     }
                     span.end()
                     telemetry.metrics.record(success: true, latencyMs: latencyMs)

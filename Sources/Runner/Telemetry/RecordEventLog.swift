@@ -90,7 +90,10 @@ struct RecordEventLog: Sendable {
     /// become string values; the ids come from `trace_id`/`span_id`.
     static func encoded(_ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64) -> EncodedLogRecord {
         let numbers = numbers ?? Numbers(event)
-        var writer = ProtobufWriter(capacity: 256)
+        return EncodedLogRecord(bytes: ProtobufWriter.encode(capacity: 256) { encode(event, numbers, nanos: nanos, into: &$0) })
+    }
+
+    private static func encode(_ event: Processed, _ numbers: Numbers, nanos: UInt64, into writer: inout ProtobufWriter) {
         if nanos != 0 { writer.fixed64(1, nanos) }
         writer.int(2, Int64(Opentelemetry_Proto_Logs_V1_SeverityNumber.info.rawValue))
         writer.string(3, "INFO")
@@ -116,7 +119,6 @@ struct RecordEventLog: Sendable {
         writer.traceID(9, event.identity.traceID)
         writer.spanID(10, event.identity.spanID)
         if nanos != 0 { writer.fixed64(11, nanos) }
-        return EncodedLogRecord(bytes: writer.bytes)
     }
 }
 

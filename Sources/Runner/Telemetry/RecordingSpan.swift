@@ -27,7 +27,7 @@ final class RecordingSpan: Span {
     private let state: Mutex<State>
 
     /// One attribute (a struct, not a tuple: tuples of generic payloads are copied through runtime witnesses).
-    private struct Attribute {
+    fileprivate struct Attribute {
         var key: String
         var value: SpanAttribute
     }
@@ -105,6 +105,28 @@ final class RecordingSpan: Span {
         }
     }
 
+    /// Appends attributes under one lock, for keys the span has not been given yet (the job sets a record's result
+    /// once): no search for an earlier value of the same key.
+    func appendNewAttributes(_ body: (inout NewAttributes) -> Void) {
+        state.withLock { state in
+            guard !state.ended else { return }
+            var list = NewAttributes(attributes: [])
+            swap(&list.attributes, &state.attributes)  // moved, not copied: appends need no copy-on-write
+            body(&list)
+            swap(&list.attributes, &state.attributes)
+        }
+    }
+
+    /// What `appendNewAttributes` appends to.
+    struct NewAttributes {
+        fileprivate var attributes: [Attribute]
+
+        mutating func append(_ key: String, _ value: SpanAttribute) {
+            assert(!attributes.contains { $0.key == key }, "\(key) is set already")
+            attributes.append(Attribute(key: key, value: value))
+        }
+    }
+
     func setStatus(_ status: SpanStatus) {
         state.withLock { state in
             guard !state.ended else { return }
@@ -158,7 +180,10 @@ final class RecordingSpan: Span {
 
     /// The `Span` message, written straight from the recorded state: the same bytes as encoding `otlpSpan`.
     private func encoded(_ state: State, endNanos: UInt64) -> EncodedSpan {
-        var writer = ProtobufWriter(capacity: 320)
+        EncodedSpan(bytes: ProtobufWriter.encode(capacity: 320) { encode(state, endNanos: endNanos, into: &$0) })
+    }
+
+    private func encode(_ state: State, endNanos: UInt64, into writer: inout ProtobufWriter) {
         writer.traceID(1, identity.traceID)
         writer.spanID(2, identity.spanID)
         if let parentSpanID { writer.spanID(4, parentSpanID) }
@@ -167,7 +192,10 @@ final class RecordingSpan: Span {
         if startNanos != 0 { writer.fixed64(7, startNanos) }
         let end = max(endNanos, startNanos)
         if end != 0 { writer.fixed64(8, end) }
-        for pair in state.attributes { OTLPProtobufEncoder.attribute(9, pair.key, pair.value, into: &writer) }
+        // By index: `for pair in` copied every attribute out of the array.
+        for index in state.attributes.indices {
+            OTLPProtobufEncoder.attribute(9, state.attributes[index].key, state.attributes[index].value, into: &writer)
+        }
         for event in state.events {
             writer.message(11) { writer in
                 if event.nanosecondsSinceEpoch != 0 { writer.fixed64(1, event.nanosecondsSinceEpoch) }
@@ -188,7 +216,6 @@ final class RecordingSpan: Span {
                 writer.int(3, Int64((status.code == .ok ? OTLPStatus.StatusCode.ok : .error).rawValue))
             }
         }
-        return EncodedSpan(bytes: writer.bytes)
     }
 
     /// The same span as a swift-protobuf message (the reference form of `encoded`).
