@@ -147,8 +147,18 @@ struct ProtobufWriter: ~Copyable {
     }
 
     mutating func string(_ field: Int, _ value: String) {
-        var value = value
-        value.withUTF8 { bytes(field, UnsafeRawBufferPointer($0)) }
+        // Copied by the UTF-8 view (a store of the raw bits for a small string), without `withUTF8`'s closure.
+        let utf8 = value.utf8
+        let length = utf8.count
+        reserve(20 + length)
+        unsafeVarint(UInt64(field << 3 | 2))
+        unsafeVarint(UInt64(length))
+        count += UnsafeMutableBufferPointer(start: base + count, count: length).initialize(from: utf8).1
+    }
+
+    /// A string field whose text is a literal.
+    mutating func string(_ field: Int, literal: StaticString) {
+        bytes(field, UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     mutating func data(_ field: Int, _ value: Data) {

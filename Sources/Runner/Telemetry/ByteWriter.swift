@@ -70,8 +70,10 @@ struct ByteWriter: ~Copyable, @unchecked Sendable {
 
     /// A string's UTF-8 bytes, as they are (no escaping).
     mutating func append(utf8 text: String) {
-        var text = text
-        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        let utf8 = text.utf8
+        let length = utf8.count
+        reserve(length)
+        count += UnsafeMutableBufferPointer(start: base + count, count: length).initialize(from: utf8).1
     }
 
     mutating func append(_ bytes: [UInt8]) {

@@ -24,14 +24,14 @@ struct RecordEventLog: Sendable {
 
     /// The numbers as JSON text (`JSONNumber`), formatted once for both forms.
     struct Numbers {
-        var prediction: String
-        var latencyMs: String
-        var costUSD: String?
+        var prediction: NumberText
+        var latencyMs: NumberText
+        var costUSD: NumberText?
 
         init(_ event: Processed) {
-            prediction = JSONNumber(event.prediction).description
-            latencyMs = JSONNumber(event.latencyMs).description
-            costUSD = event.costUSD.map { JSONNumber($0).description }
+            prediction = NumberText(event.prediction)
+            latencyMs = NumberText(event.latencyMs)
+            costUSD = event.costUSD.map { NumberText($0) }
         }
     }
 
@@ -72,12 +72,12 @@ struct RecordEventLog: Sendable {
             out.append(text)
         }
         out.append(#", "prediction": "#)
-        out.append(utf8: numbers.prediction)
+        numbers.prediction.withBytes { out.append($0) }
         out.append(#", "latency_ms": "#)
-        out.append(utf8: numbers.latencyMs)
+        numbers.latencyMs.withBytes { out.append($0) }
         if let cost = numbers.costUSD {
             out.append(#", "cost_usd": "#)
-            out.append(utf8: cost)
+            cost.withBytes { out.append($0) }
         }
         out.append(#", "trace_id": ""#)
         event.identity.traceID.appendHex(to: &out)
@@ -96,10 +96,10 @@ struct RecordEventLog: Sendable {
     private static func encode(_ event: Processed, _ numbers: Numbers, nanos: UInt64, into writer: inout ProtobufWriter) {
         if nanos != 0 { writer.fixed64(1, nanos) }
         writer.int(2, Int64(Opentelemetry_Proto_Logs_V1_SeverityNumber.info.rawValue))
-        writer.string(3, "INFO")
-        writer.message(5) { $0.string(1, "Record processed") }
+        writer.string(3, literal: "INFO")
+        writer.message(5) { $0.string(1, literal: "Record processed") }
         writer.message(6) { writer in
-            writer.string(1, "id")
+            writer.string(1, literal: "id")
             writer.message(2) { writer in
                 switch event.id {
                 case .int(let value): writer.int(3, value)
@@ -107,10 +107,10 @@ struct RecordEventLog: Sendable {
                 }
             }
         }
-        func number(_ key: String, _ text: String) {
+        func number(_ key: StaticString, _ text: NumberText) {
             writer.message(6) { writer in
-                writer.string(1, key)
-                writer.message(2) { $0.string(1, text) }
+                writer.string(1, literal: key)
+                writer.message(2) { writer in text.withBytes { writer.bytes(1, $0) } }
             }
         }
         number("prediction", numbers.prediction)
@@ -119,6 +119,37 @@ struct RecordEventLog: Sendable {
         writer.traceID(9, event.identity.traceID)
         writer.spanID(10, event.identity.spanID)
         if nanos != 0 { writer.fixed64(11, nanos) }
+    }
+}
+
+/// A finite number's shortest round-trip text (what `JSONNumber` and `Double.description` print), formatted by the
+/// standard library into inline storage, with no `String` made; `null` for NaN and infinities, as `JSONNumber`.
+struct NumberText: TextOutputStream, Sendable {
+    /// 48 bytes: a `Double`'s text is at most 24.
+    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+
+    init(_ value: Double) {
+        if value.isFinite { value.write(to: &self) } else { write("null") }
+    }
+
+    mutating func write(_ string: String) {
+        for byte in string.utf8 { append(byte) }
+    }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        for byte in buffer { append(byte) }
+    }
+
+    private mutating func append(_ byte: UInt8) {
+        precondition(count < 48, "number text longer than 48 bytes")
+        let index = count
+        withUnsafeMutableBytes(of: &storage) { $0[index] = byte }
+        count += 1
+    }
+
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        withUnsafeBytes(of: storage) { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 }
 
