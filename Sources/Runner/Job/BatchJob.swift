@@ -82,6 +82,8 @@ struct BatchJob: Sendable {
         let costs = configuration.costs.enabled
         let perRecord = configuration.traceMode == .perRecord
         let rootIdentity = root.identity
+        // Once: a span's `context` is built on each access.
+        let recordParent = perRecord ? InstrumentationContext.topLevel : root.context
         let modelReadsContext = model.readsContext
         let recordLog = telemetry.recordLog
         var interruptedBy: Int32 = 0
@@ -103,7 +105,7 @@ struct BatchJob: Sendable {
             }
             if let shard = configuration.shard, !shard.contains(position: record.position) { continue }
 
-            let span = tracer.startSpan("process_record", context: perRecord ? .topLevel : root.context)
+            let span = tracer.startSpan("process_record", context: recordParent)
             if perRecord { span.addLink(to: rootIdentity) }
             if let shard = configuration.shard { span.setAttribute("job.shard.index", .int64(Int64(shard.index))) }
             if let id = record.id { span.setAttribute("record.id", Self.attribute(id)) }
