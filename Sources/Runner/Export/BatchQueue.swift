@@ -9,6 +9,8 @@ final class BatchQueue<Item: Sendable>: Sendable {
     let counters: ExportCounters
     private let exporter: any BatchExporter<Item>
     private let state: Mutex<State>
+    /// `state.items.count`, readable without the lock (`isFull`).
+    private let queued = Atomic<Int>(0)
 
     private struct State {
         var items: [Item] = []
@@ -36,12 +38,17 @@ final class BatchQueue<Item: Sendable>: Sendable {
         let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !state.finished else { return (false, nil) }
             state.items.append(item)
+            queued.store(state.items.count, ordering: .relaxed)
             guard state.items.count == settings.maxExportBatchSize else { return (true, nil) }
             return (true, Self.takeWakeup(&state))
         }
         if !accepted { counters.dropped(1) }
         wake?.resume()
     }
+
+    /// Whether the queue holds `maxQueueSize` items or more: a load, no lock, so the producer asks this per item
+    /// and calls `waitForCapacity()` only when it is true.
+    var isFull: Bool { queued.load(ordering: .relaxed) >= settings.maxQueueSize }
 
     /// Returns once the queue is below `maxQueueSize` (immediately in the common case).
     func waitForCapacity() async {
@@ -108,6 +115,7 @@ final class BatchQueue<Item: Sendable>: Sendable {
                 // Past the flush deadline: what is left cannot be delivered in time.
                 counters.dropped(state.items.count)
                 state.items.removeAll()
+                queued.store(0, ordering: .relaxed)
                 state.finished = true
                 defer { state.capacityWaiters.removeAll() }
                 return state.capacityWaiters
@@ -131,6 +139,7 @@ final class BatchQueue<Item: Sendable>: Sendable {
             let count = min(settings.maxExportBatchSize, state.items.count)
             let batch = Array(state.items.prefix(count))
             state.items.removeFirst(count)
+            queued.store(state.items.count, ordering: .relaxed)
             var waiters: [CheckedContinuation<Void, Never>] = []
             if state.items.count < settings.maxQueueSize {
                 waiters = state.capacityWaiters

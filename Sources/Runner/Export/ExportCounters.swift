@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Items of one signal produced, exported and dropped, for the summary. After the final flush
-/// `produced == exported + dropped` holds exactly.
+/// `produced == exported + dropped` holds exactly. Atomics: `produced` is counted once per item, without a lock.
 final class ExportCounters: Sendable {
     struct Snapshot: Sendable, Equatable {
         var produced = 0
@@ -9,12 +9,18 @@ final class ExportCounters: Sendable {
         var dropped = 0
     }
 
-    private let state = Mutex(Snapshot())
+    private let producedCount = Atomic<Int>(0)
+    private let exportedCount = Atomic<Int>(0)
+    private let droppedCount = Atomic<Int>(0)
 
-    func produced(_ count: Int) { state.withLock { $0.produced += count } }
-    func exported(_ count: Int) { state.withLock { $0.exported += count } }
-    func dropped(_ count: Int) { state.withLock { $0.dropped += count } }
-    var snapshot: Snapshot { state.withLock { $0 } }
+    func produced(_ count: Int) { producedCount.add(count, ordering: .sequentiallyConsistent) }
+    func exported(_ count: Int) { exportedCount.add(count, ordering: .sequentiallyConsistent) }
+    func dropped(_ count: Int) { droppedCount.add(count, ordering: .sequentiallyConsistent) }
+    var snapshot: Snapshot {
+        Snapshot(
+            produced: producedCount.load(ordering: .sequentiallyConsistent), exported: exportedCount.load(ordering: .sequentiallyConsistent),
+            dropped: droppedCount.load(ordering: .sequentiallyConsistent))
+    }
 }
 
 /// The result of exporting one batch.

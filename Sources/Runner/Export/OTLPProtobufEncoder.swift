@@ -17,9 +17,7 @@ struct EncodedLogRecord: Sendable {
     }
 
     init(_ record: OTLPLogRecord) {
-        var writer = ProtobufWriter(capacity: 256)
-        OTLPProtobufEncoder.logRecord(record, into: &writer)
-        bytes = writer.bytes
+        bytes = ProtobufWriter.encode(capacity: 256) { OTLPProtobufEncoder.logRecord(record, into: &$0) }
     }
 }
 
@@ -71,25 +69,30 @@ enum OTLPProtobufEncoder {
 
     /// An `ExportTraceServiceRequest` of one resource and scope around spans encoded when they ended.
     static func tracesRequest(resource: TelemetryResource, spans: [EncodedSpan]) -> [UInt8] {
-        request(resource: resource, items: spans.lazy.map(\.bytes), byteCount: spans.reduce(0) { $0 + $1.bytes.count })
+        request(resource: resource, items: spans.lazy.map(\.bytes))
     }
 
     /// An `ExportLogsServiceRequest` of one resource and scope around log records encoded when they were logged.
     static func logsRequest(resource: TelemetryResource, records: [EncodedLogRecord]) -> [UInt8] {
-        request(resource: resource, items: records.lazy.map(\.bytes), byteCount: records.reduce(0) { $0 + $1.bytes.count })
+        request(resource: resource, items: records.lazy.map(\.bytes))
     }
 
     /// `resource_*` (1) { resource (1), `scope_*` (2) { scope (1), items (2)… } }: the same shape for both signals.
-    private static func request(resource: TelemetryResource, items: some Sequence<[UInt8]>, byteCount: Int) -> [UInt8] {
-        var writer = ProtobufWriter(capacity: byteCount + 4096)
-        writer.message(1) { writer in
-            writer.message(1) { Self.resource(resource.resource, into: &$0) }
-            writer.message(2) { writer in
-                writer.message(1) { scope(resource.scope, into: &$0) }
-                for item in items { writer.raw(2, item) }
-            }
+    /// The lengths are added up first, so every length is written once in its final width and nothing moves.
+    private static func request(resource: TelemetryResource, items: some Collection<[UInt8]>) -> [UInt8] {
+        let resourceBytes = ProtobufWriter.encode(capacity: 512) { Self.resource(resource.resource, into: &$0) }
+        let scopeBytes = ProtobufWriter.encode(capacity: 128) { scope(resource.scope, into: &$0) }
+        var scopeLength = ProtobufWriter.fieldSize(1, length: scopeBytes.count)
+        for item in items { scopeLength += ProtobufWriter.fieldSize(2, length: item.count) }
+        let resourceLength = ProtobufWriter.fieldSize(1, length: resourceBytes.count) + ProtobufWriter.fieldSize(2, length: scopeLength)
+        // Slack: the writer reserves a little more than a field needs before writing it.
+        return ProtobufWriter.encode(capacity: ProtobufWriter.fieldSize(1, length: resourceLength) + 32) { writer in
+            writer.lengthPrefix(1, resourceLength)
+            writer.raw(1, resourceBytes)
+            writer.lengthPrefix(2, scopeLength)
+            writer.raw(1, scopeBytes)
+            for item in items { writer.raw(2, item) }
         }
-        return writer.bytes
     }
 
     // MARK: - Items

@@ -81,7 +81,10 @@ struct BatchJob: Sendable {
         var expectedFeatures = model.featureCount
         let costs = configuration.costs.enabled
         let perRecord = configuration.traceMode == .perRecord
-        let rootLink = SpanLink(context: root.context, attributes: [:])
+        let rootIdentity = root.identity
+        // Once: a span's `context` is built on each access.
+        let recordParent = perRecord ? InstrumentationContext.topLevel : root.context
+        let modelReadsContext = model.readsContext
         let recordLog = telemetry.recordLog
         var interruptedBy: Int32 = 0
         var sinceFlush = 0
@@ -102,8 +105,8 @@ struct BatchJob: Sendable {
             }
             if let shard = configuration.shard, !shard.contains(position: record.position) { continue }
 
-            let span = tracer.startSpan("process_record", context: perRecord ? .topLevel : root.context)
-            if perRecord { span.addLink(rootLink) }
+            let span = tracer.startSpan("process_record", context: recordParent)
+            if perRecord { span.addLink(to: rootIdentity) }
             if let shard = configuration.shard { span.setAttribute("job.shard.index", .int64(Int64(shard.index))) }
             if let id = record.id { span.setAttribute("record.id", Self.attribute(id)) }
             var problem = record.problem
@@ -114,7 +117,8 @@ struct BatchJob: Sendable {
             if problem == nil {
                 let begin = ContinuousClock.now
                 if configuration.simulatedLatency > .zero { try? await Task.sleep(for: configuration.simulatedLatency) }
-                let prediction = InstrumentationContext.$current.withValue(span.context) { model.predict(record.features) }
+                let prediction =
+                    modelReadsContext ? InstrumentationContext.$current.withValue(span.context) { model.predict(record.features) } : model.predict(record.features)
                 let latencyMs = Self.milliseconds(begin.duration(to: .now))
                 if prediction.isFinite {
                     if expectedFeatures == nil { expectedFeatures = record.features.count }
@@ -123,12 +127,14 @@ struct BatchJob: Sendable {
                     totals.predictionSum += prediction
                     totals.latencySumMs += latencyMs
                     totals.costSumUSD += cost
-                    span.setAttribute("prediction", .double(prediction))
-                    span.setAttribute("latency_ms", .double(latencyMs))
-                    if costs {
-                        span.setAttribute("cost_usd", .double(cost))
-                        span.setAttribute("cpu_cores", .double(allocation.cpuCores))
-                        span.setAttribute("memory_mb", .double(allocation.memoryMB))
+                    span.appendNewAttributes { attributes in
+                        attributes.append("prediction", .double(prediction))
+                        attributes.append("latency_ms", .double(latencyMs))
+                        if costs {
+                            attributes.append("cost_usd", .double(cost))
+                            attributes.append("cpu_cores", .double(allocation.cpuCores))
+                            attributes.append("memory_mb", .double(allocation.memoryMB))
+                        }
                     }
                     span.end()
                     telemetry.metrics.record(success: true, latencyMs: latencyMs)
@@ -163,7 +169,7 @@ struct BatchJob: Sendable {
                 sinceFlush = 0
                 await Task.yield()
             }
-            await telemetry.waitForCapacity()
+            if telemetry.mustWait { await telemetry.waitForCapacity() }
         }
 
         let withinRatio = totals.failedRatio <= configuration.maxFailedRatio

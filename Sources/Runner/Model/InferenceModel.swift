@@ -7,11 +7,19 @@ protocol InferenceModel: Sendable {
     /// The number of features the model takes, or nil when any count is fine (the sum).
     var featureCount: Int? { get }
     func predict(_ features: [Double]) -> Double
+    /// Whether `predict` may look at the current `InstrumentationContext` (to open child spans); when false the job
+    /// does not bind the record's span as the current context around it. True unless a model says otherwise.
+    var readsContext: Bool { get }
+}
+
+extension InferenceModel {
+    var readsContext: Bool { true }
 }
 
 /// The lab's model: the sum of the features.
 struct SumModel: InferenceModel {
     var featureCount: Int? { nil }
+    var readsContext: Bool { false }
 
     func predict(_ features: [Double]) -> Double {
         features.reduce(0, +)
@@ -30,6 +38,7 @@ struct LinearModel: InferenceModel, Decodable, Equatable {
     }
 
     var featureCount: Int? { weights.count }
+    var readsContext: Bool { false }
 
     init(weights: [Double], bias: Double = 0, activation: Activation = .none) {
         self.weights = weights

@@ -6,6 +6,12 @@ import Tracing
 /// Where log events go besides stdout (the OTLP log batch queue).
 protocol LogRecordSink: Sendable {
     func consume(_ record: EncodedLogRecord)
+    /// False when records are thrown away unread: callers then need not encode them.
+    var keepsRecords: Bool { get }
+}
+
+extension LogRecordSink {
+    var keepsRecords: Bool { true }
 }
 
 extension BatchQueue: LogRecordSink where Item == EncodedLogRecord {

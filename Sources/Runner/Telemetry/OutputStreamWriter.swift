@@ -13,7 +13,7 @@ import Darwin
 final class OutputStreamWriter: Sendable {
     private let descriptor: Int32
     private let threshold: Int
-    private let buffer: Mutex<[UInt8]>
+    private let buffer: Mutex<ByteWriter>
 
     static let standardOutput = OutputStreamWriter(descriptor: 1)
     static let standardError = OutputStreamWriter(descriptor: 2, threshold: 0)
@@ -21,21 +21,22 @@ final class OutputStreamWriter: Sendable {
     init(descriptor: Int32, threshold: Int = 64 * 1024) {
         self.descriptor = descriptor
         self.threshold = threshold
-        var initial: [UInt8] = []
-        initial.reserveCapacity(threshold + 4096)
-        self.buffer = Mutex(initial)
+        self.buffer = Mutex(ByteWriter(capacity: threshold + 4096))
     }
 
     /// Appends `bytes` (a whole line), writing the buffer out when it is full.
     func write(_ bytes: some Sequence<UInt8>) {
         buffer.withLock { buffer in
-            buffer.append(contentsOf: bytes)
+            let contiguous: Void? = bytes.withContiguousStorageIfAvailable { buffer.append(UnsafeRawBufferPointer($0)) }
+            if contiguous == nil {
+                for byte in bytes { buffer.append(byte) }
+            }
             if buffer.count > threshold { Self.drain(&buffer, to: descriptor) }
         }
     }
 
     /// Lets `body` append a whole line to the buffer in place (no line array in between).
-    func append(_ body: (inout [UInt8]) -> Void) {
+    func append(_ body: (inout ByteWriter) -> Void) {
         buffer.withLock { buffer in
             body(&buffer)
             if buffer.count > threshold { Self.drain(&buffer, to: descriptor) }
@@ -51,9 +52,9 @@ final class OutputStreamWriter: Sendable {
         buffer.withLock { Self.drain(&$0, to: descriptor) }
     }
 
-    private static func drain(_ buffer: inout [UInt8], to descriptor: Int32) {
+    private static func drain(_ buffer: inout ByteWriter, to descriptor: Int32) {
         var offset = 0
-        buffer.withUnsafeBytes { bytes in
+        buffer.withBytes { bytes in
             while offset < bytes.count {
                 let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if written > 0 {
@@ -65,6 +66,6 @@ final class OutputStreamWriter: Sendable {
                 }
             }
         }
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
     }
 }

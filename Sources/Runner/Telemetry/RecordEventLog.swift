@@ -24,61 +24,82 @@ struct RecordEventLog: Sendable {
 
     /// The numbers as JSON text (`JSONNumber`), formatted once for both forms.
     struct Numbers {
-        var prediction: String
-        var latencyMs: String
-        var costUSD: String?
+        var prediction: NumberText
+        var latencyMs: NumberText
+        var costUSD: NumberText?
 
         init(_ event: Processed) {
-            prediction = JSONNumber(event.prediction).description
-            latencyMs = JSONNumber(event.latencyMs).description
-            costUSD = event.costUSD.map { JSONNumber($0).description }
+            prediction = NumberText(event.prediction)
+            latencyMs = NumberText(event.latencyMs)
+            costUSD = event.costUSD.map { NumberText($0) }
         }
     }
 
     func processed(_ event: Processed, nanos: UInt64 = DefaultTracerClock.now.nanosecondsSinceEpoch) {
         let numbers = Numbers(event)
         writer.append { Self.appendLine(event, numbers, nanos: nanos, timestamps: timestamps, to: &$0) }
-        sink?.consume(Self.encoded(event, numbers, nanos: nanos))
+        if let sink, sink.keepsRecords { sink.consume(Self.encoded(event, numbers, nanos: nanos)) }
     }
 
     /// The JSON line, in `JSONLogFormatter`'s field order and number forms.
     static func appendLine(
         _ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64, timestamps: TimestampCache? = nil, to out: inout [UInt8]
     ) {
+        var line = ByteWriter()
+        appendLine(event, numbers, nanos: nanos, timestamps: timestamps, to: &line)
+        out.append(contentsOf: line.bytes)
+    }
+
+    /// The same line into raw memory (the stdout writer's buffer).
+    static func appendLine(
+        _ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64, timestamps: TimestampCache? = nil, to out: inout ByteWriter
+    ) {
         let numbers = numbers ?? Numbers(event)
-        out.append(contentsOf: #"{"timestamp": ""#.utf8)
-        if let timestamps { timestamps.append(nanos, to: &out) } else { JSONLogFormatter.appendTimestamp(nanos, to: &out) }
-        out.append(contentsOf: #"", "level": "INFO", "message": "Record processed", "id": "#.utf8)
+        out.append(#"{"timestamp": ""#)
+        if let timestamps {
+            timestamps.append(nanos, to: &out)
+        } else {
+            var text: [UInt8] = []
+            JSONLogFormatter.appendTimestamp(nanos, to: &text)
+            out.append(text)
+        }
+        out.append(#"", "level": "INFO", "message": "Record processed", "id": "#)
         switch event.id {
-        case .int(let value): out.append(contentsOf: String(value).utf8)
-        case .string(let value): JSONLogFormatter.appendString(value, to: &out)
+        case .int(let value): out.append(decimal: value)
+        case .string(let value):
+            var text: [UInt8] = []
+            JSONLogFormatter.appendString(value, to: &text)
+            out.append(text)
         }
-        out.append(contentsOf: #", "prediction": "#.utf8)
-        out.append(contentsOf: numbers.prediction.utf8)
-        out.append(contentsOf: #", "latency_ms": "#.utf8)
-        out.append(contentsOf: numbers.latencyMs.utf8)
+        out.append(#", "prediction": "#)
+        numbers.prediction.withBytes { out.append($0) }
+        out.append(#", "latency_ms": "#)
+        numbers.latencyMs.withBytes { out.append($0) }
         if let cost = numbers.costUSD {
-            out.append(contentsOf: #", "cost_usd": "#.utf8)
-            out.append(contentsOf: cost.utf8)
+            out.append(#", "cost_usd": "#)
+            cost.withBytes { out.append($0) }
         }
-        out.append(contentsOf: #", "trace_id": ""#.utf8)
+        out.append(#", "trace_id": ""#)
         event.identity.traceID.appendHex(to: &out)
-        out.append(contentsOf: #"", "span_id": ""#.utf8)
+        out.append(#"", "span_id": ""#)
         event.identity.spanID.appendHex(to: &out)
-        out.append(contentsOf: "\"}\n".utf8)
+        out.append("\"}\n")
     }
 
     /// The OTLP `LogRecord`, encoded, as `JSONLogHandler.record` makes it: the numbers are `JSONNumber`s there, which
     /// become string values; the ids come from `trace_id`/`span_id`.
     static func encoded(_ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64) -> EncodedLogRecord {
         let numbers = numbers ?? Numbers(event)
-        var writer = ProtobufWriter(capacity: 256)
+        return EncodedLogRecord(bytes: ProtobufWriter.encode(capacity: 256) { encode(event, numbers, nanos: nanos, into: &$0) })
+    }
+
+    private static func encode(_ event: Processed, _ numbers: Numbers, nanos: UInt64, into writer: inout ProtobufWriter) {
         if nanos != 0 { writer.fixed64(1, nanos) }
         writer.int(2, Int64(Opentelemetry_Proto_Logs_V1_SeverityNumber.info.rawValue))
-        writer.string(3, "INFO")
-        writer.message(5) { $0.string(1, "Record processed") }
+        writer.string(3, literal: "INFO")
+        writer.message(5) { $0.string(1, literal: "Record processed") }
         writer.message(6) { writer in
-            writer.string(1, "id")
+            writer.string(1, literal: "id")
             writer.message(2) { writer in
                 switch event.id {
                 case .int(let value): writer.int(3, value)
@@ -86,10 +107,10 @@ struct RecordEventLog: Sendable {
                 }
             }
         }
-        func number(_ key: String, _ text: String) {
+        func number(_ key: StaticString, _ text: NumberText) {
             writer.message(6) { writer in
-                writer.string(1, key)
-                writer.message(2) { $0.string(1, text) }
+                writer.string(1, literal: key)
+                writer.message(2) { writer in text.withBytes { writer.bytes(1, $0) } }
             }
         }
         number("prediction", numbers.prediction)
@@ -98,7 +119,37 @@ struct RecordEventLog: Sendable {
         writer.traceID(9, event.identity.traceID)
         writer.spanID(10, event.identity.spanID)
         if nanos != 0 { writer.fixed64(11, nanos) }
-        return EncodedLogRecord(bytes: writer.bytes)
+    }
+}
+
+/// A finite number's shortest round-trip text (what `JSONNumber` and `Double.description` print), formatted by the
+/// standard library into inline storage, with no `String` made; `null` for NaN and infinities, as `JSONNumber`.
+struct NumberText: TextOutputStream, Sendable {
+    /// 48 bytes: a `Double`'s text is at most 24.
+    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+
+    init(_ value: Double) {
+        if value.isFinite { value.write(to: &self) } else { write("null") }
+    }
+
+    mutating func write(_ string: String) {
+        for byte in string.utf8 { append(byte) }
+    }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        for byte in buffer { append(byte) }
+    }
+
+    private mutating func append(_ byte: UInt8) {
+        precondition(count < 48, "number text longer than 48 bytes")
+        let index = count
+        withUnsafeMutableBytes(of: &storage) { $0[index] = byte }
+        count += 1
+    }
+
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        withUnsafeBytes(of: storage) { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 }
 
@@ -113,6 +164,12 @@ final class TimestampCache: Sendable {
     private let state = Mutex(State())
 
     func append(_ nanos: UInt64, to out: inout [UInt8]) {
+        var text = ByteWriter(capacity: 32)
+        append(nanos, to: &text)
+        out.append(contentsOf: text.bytes)
+    }
+
+    func append(_ nanos: UInt64, to out: inout ByteWriter) {
         let second = nanos / 1_000_000_000
         state.withLock { state in
             if state.second != second {
@@ -121,7 +178,7 @@ final class TimestampCache: Sendable {
                 state.prefix = Array(text.dropLast(4))  // "000Z"
                 state.second = second
             }
-            out.append(contentsOf: state.prefix)
+            out.append(state.prefix)
         }
         let millis = Int(nanos / 1_000_000 % 1000)
         out.append(UInt8(ascii: "0") + UInt8(millis / 100))

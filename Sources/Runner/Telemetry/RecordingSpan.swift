@@ -5,12 +5,20 @@ import Tracing
 /// Where ended spans go (the span batch queue; an array in tests).
 protocol SpanSink: Sendable {
     func consume(_ span: EncodedSpan)
+    /// False when spans are thrown away unread: ended spans are then not encoded at all.
+    var keepsSpans: Bool { get }
+}
+
+extension SpanSink {
+    var keepsSpans: Bool { true }
 }
 
 /// A span of our `OTLPTracer`: records everything swift-distributed-tracing's API sets and turns itself
 /// into an OTLP span, handed to the sink, when it ends (once).
 final class RecordingSpan: Span {
-    let context: InstrumentationContext
+    /// The context the span was started in; `context` adds the span's ids to it when asked (building it costs a
+    /// dictionary, which most spans never need).
+    private let parentContext: InstrumentationContext
     let identity: SpanIdentity
     let parentSpanID: SpanID?
     let kind: SpanKind
@@ -19,9 +27,15 @@ final class RecordingSpan: Span {
     private let state: Mutex<State>
 
     /// One attribute (a struct, not a tuple: tuples of generic payloads are copied through runtime witnesses).
-    private struct Attribute {
+    fileprivate struct Attribute {
         var key: String
         var value: SpanAttribute
+    }
+
+    /// A link whose context carries one of our span identities (other links are not exported).
+    private struct Link {
+        var identity: SpanIdentity
+        var attributes: SpanAttributes
     }
 
     private struct State {
@@ -29,7 +43,7 @@ final class RecordingSpan: Span {
         /// In the order first set (a handful per span: cheaper than `SpanAttributes`' dictionary).
         var attributes: [Attribute] = []
         var events: [SpanEvent] = []
-        var links: [SpanLink] = []
+        var links: [Link] = []
         var status: SpanStatus?
         var ended = false
 
@@ -40,15 +54,19 @@ final class RecordingSpan: Span {
     }
 
     init(name: String, context: InstrumentationContext, identity: SpanIdentity, parentSpanID: SpanID?, kind: SpanKind, startNanos: UInt64, sink: any SpanSink) {
-        var context = context
-        context.spanIdentity = identity
-        self.context = context
+        self.parentContext = context
         self.identity = identity
         self.parentSpanID = parentSpanID
         self.kind = kind
         self.startNanos = startNanos
         self.sink = sink
         self.state = Mutex(State(name: name))
+    }
+
+    var context: InstrumentationContext {
+        var context = parentContext
+        context.spanIdentity = identity
+        return context
     }
 
     var operationName: String {
@@ -87,6 +105,28 @@ final class RecordingSpan: Span {
         }
     }
 
+    /// Appends attributes under one lock, for keys the span has not been given yet (the job sets a record's result
+    /// once): no search for an earlier value of the same key.
+    func appendNewAttributes(_ body: (inout NewAttributes) -> Void) {
+        state.withLock { state in
+            guard !state.ended else { return }
+            var list = NewAttributes(attributes: [])
+            swap(&list.attributes, &state.attributes)  // moved, not copied: appends need no copy-on-write
+            body(&list)
+            swap(&list.attributes, &state.attributes)
+        }
+    }
+
+    /// What `appendNewAttributes` appends to.
+    struct NewAttributes {
+        fileprivate var attributes: [Attribute]
+
+        mutating func append(_ key: String, _ value: SpanAttribute) {
+            assert(!attributes.contains { $0.key == key }, "\(key) is set already")
+            attributes.append(Attribute(key: key, value: value))
+        }
+    }
+
     func setStatus(_ status: SpanStatus) {
         state.withLock { state in
             guard !state.ended else { return }
@@ -107,18 +147,27 @@ final class RecordingSpan: Span {
     }
 
     func addLink(_ link: SpanLink) {
-        state.withLock { if !$0.ended { $0.links.append(link) } }
+        guard let identity = link.context.spanIdentity else { return }
+        let kept = Link(identity: identity, attributes: link.attributes)
+        state.withLock { if !$0.ended { $0.links.append(kept) } }
+    }
+
+    /// `addLink` to a span of ours without attributes, without looking its ids up in a context (the job links every
+    /// record's span to the job's).
+    func addLink(to identity: SpanIdentity) {
+        state.withLock { if !$0.ended { $0.links.append(Link(identity: identity, attributes: [:])) } }
     }
 
     func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         let endNanos = instant().nanosecondsSinceEpoch
-        let finished: State? = state.withLock { state in
+        let keep = sink.keepsSpans
+        // Encoded under the lock, from the state in place (no copy of it); nothing when the sink throws spans away.
+        let encoded: EncodedSpan? = state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true
-            return state
+            return keep ? self.encoded(state, endNanos: endNanos) : nil
         }
-        guard let finished else { return }
-        sink.consume(encoded(finished, endNanos: endNanos))
+        if let encoded { sink.consume(encoded) }
     }
 
     // MARK: - OTLP
@@ -131,7 +180,10 @@ final class RecordingSpan: Span {
 
     /// The `Span` message, written straight from the recorded state: the same bytes as encoding `otlpSpan`.
     private func encoded(_ state: State, endNanos: UInt64) -> EncodedSpan {
-        var writer = ProtobufWriter(capacity: 320)
+        EncodedSpan(bytes: ProtobufWriter.encode(capacity: 320) { encode(state, endNanos: endNanos, into: &$0) })
+    }
+
+    private func encode(_ state: State, endNanos: UInt64, into writer: inout ProtobufWriter) {
         writer.traceID(1, identity.traceID)
         writer.spanID(2, identity.spanID)
         if let parentSpanID { writer.spanID(4, parentSpanID) }
@@ -140,7 +192,10 @@ final class RecordingSpan: Span {
         if startNanos != 0 { writer.fixed64(7, startNanos) }
         let end = max(endNanos, startNanos)
         if end != 0 { writer.fixed64(8, end) }
-        for pair in state.attributes { OTLPProtobufEncoder.attribute(9, pair.key, pair.value, into: &writer) }
+        // By index: `for pair in` copied every attribute out of the array.
+        for index in state.attributes.indices {
+            OTLPProtobufEncoder.attribute(9, state.attributes[index].key, state.attributes[index].value, into: &writer)
+        }
         for event in state.events {
             writer.message(11) { writer in
                 if event.nanosecondsSinceEpoch != 0 { writer.fixed64(1, event.nanosecondsSinceEpoch) }
@@ -149,10 +204,9 @@ final class RecordingSpan: Span {
             }
         }
         for link in state.links {
-            guard let linked = link.context.spanIdentity else { continue }
             writer.message(13) { writer in
-                writer.traceID(1, linked.traceID)
-                writer.spanID(2, linked.spanID)
+                writer.traceID(1, link.identity.traceID)
+                writer.spanID(2, link.identity.spanID)
                 OTLPProtobufEncoder.attributes(4, link.attributes, into: &writer)
             }
         }
@@ -162,7 +216,6 @@ final class RecordingSpan: Span {
                 writer.int(3, Int64((status.code == .ok ? OTLPStatus.StatusCode.ok : .error).rawValue))
             }
         }
-        return EncodedSpan(bytes: writer.bytes)
     }
 
     /// The same span as a swift-protobuf message (the reference form of `encoded`).
@@ -183,11 +236,10 @@ final class RecordingSpan: Span {
             otlp.attributes = OTLPAttributes.keyValues(event.attributes)
             return otlp
         }
-        span.links = state.links.compactMap { link in
-            guard let linked = link.context.spanIdentity else { return nil }
+        span.links = state.links.map { link in
             var otlp = OTLPSpan.Link()
-            otlp.traceID = linked.traceID.data
-            otlp.spanID = linked.spanID.data
+            otlp.traceID = link.identity.traceID.data
+            otlp.spanID = link.identity.spanID.data
             otlp.attributes = OTLPAttributes.keyValues(link.attributes)
             return otlp
         }

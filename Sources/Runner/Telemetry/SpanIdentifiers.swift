@@ -26,6 +26,14 @@ struct TraceID: Sendable, Hashable {
         HexDigits.append(high, to: &out)
         HexDigits.append(low, to: &out)
     }
+
+    func appendHex(to out: inout ByteWriter) {
+        out.append(count: 32) { digits in
+            let buffer = UnsafeMutableBufferPointer(start: digits, count: 32)
+            HexDigits.write(high, to: buffer, at: 0)
+            HexDigits.write(low, to: buffer, at: 16)
+        }
+    }
 }
 
 /// An 8-byte span id.
@@ -47,6 +55,10 @@ struct SpanID: Sendable, Hashable {
     /// The 16 hex digits appended to `out`.
     func appendHex(to out: inout [UInt8]) {
         HexDigits.append(value, to: &out)
+    }
+
+    func appendHex(to out: inout ByteWriter) {
+        out.append(count: 16) { HexDigits.write(value, to: UnsafeMutableBufferPointer(start: $0, count: 16), at: 0) }
     }
 }
 

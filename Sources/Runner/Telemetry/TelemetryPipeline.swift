@@ -125,6 +125,9 @@ final class TelemetryPipeline: Sendable {
         }
     }
 
+    /// Whether a queue is full, so the job should `waitForCapacity()` (two atomic loads).
+    var mustWait: Bool { spanQueue.isFull || logQueue.isFull }
+
     /// Slows the job while a queue is full.
     func waitForCapacity() async {
         await spanQueue.waitForCapacity()
@@ -198,6 +201,8 @@ final class LogRouter: LogRecordSink {
         self.queue = queue
     }
 
+    var keepsRecords: Bool { queue != nil }
+
     func consume(_ record: EncodedLogRecord) {
         guard let queue else { return }
         let kept = diverted.withLock { records -> Bool in
@@ -221,4 +226,5 @@ final class LogRouter: LogRecordSink {
 /// Spans of a switched-off trace signal go nowhere.
 struct NoSpanSink: SpanSink {
     func consume(_ span: EncodedSpan) {}
+    var keepsSpans: Bool { false }
 }
