@@ -16,20 +16,26 @@ let swiftSettings: [SwiftSetting] = [
 /// `swift build --disable-default-traits`. The generated service code lives in its own target, `OTLPGRPC`.
 let grpc: TargetDependencyCondition? = .when(traits: ["GRPC"])
 
-/// How release executables are linked on Linux (BENCHMARKS.md, "Start-up and resident memory"): with lld; exporting no
-/// dynamic symbols (the static Swift runtime's link arguments export every symbol of ours: 54,000 of them, 5 MB of
-/// `.dynsym`, `.dynstr` and hash table that the loader reads); with the relative relocations packed (DT_RELR, glibc
-/// 2.36+, Debian 12's: 3.3 MB of `.rela.dyn` that the loader reads whole become 28 KB). For the collector, the
-/// functions it executes come first in the text (`orderFile`, written by bench/order_file.py), so the pages it
-/// touches are a few MiB instead of being spread over 32 MB; every dependency compiled with
-/// `-Xswiftc -Xfrontend -Xswiftc -function-sections` (the images' and CI's build line) lets it place each function.
-func releaseLinking(orderFile: String? = nil) -> [LinkerSetting] {
-    var flags = ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"]
-    if let orderFile {
-        flags += ["-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/\(orderFile)", "-Xlinker", "--no-warn-symbol-ordering"]
-    }
-    return [.unsafeFlags(flags, .when(platforms: [.linux], configuration: .release))]
+/// How the collector's release executable is linked on Linux (BENCHMARKS.md, "Start-up and resident memory"): with lld;
+/// exporting no dynamic symbols (the static Swift runtime's link arguments export every symbol of ours: 54,000 of
+/// them, 5 MB of `.dynsym`, `.dynstr` and hash table that the loader reads); with the relative relocations packed
+/// (DT_RELR, glibc 2.36+, Debian 12's: 3.3 MB of `.rela.dyn` that the loader reads whole become 28 KB); and with the
+/// functions it executes first in the text (`orderFile`, written by bench/order_file.py), so the pages it touches
+/// are a few MiB instead of being spread over 32 MB; every module compiled with `-Xswiftc -Xfrontend -Xswiftc
+/// -function-sections` (scripts/build-release.sh, the Dockerfiles' build line) lets it place each function.
+func collectorLinking(orderFile: String) -> [LinkerSetting] {
+    [.unsafeFlags([
+        "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/\(orderFile)", "-Xlinker", "--no-warn-symbol-ordering",
+    ], .when(platforms: [.linux], configuration: .release))]
 }
+
+/// The runner's: no exported dynamic symbols, with the default linker (gold). lld resolves an undefined symbol from
+/// whichever archive member defines it, wherever the archive is on the line: a generic specialization that
+/// FoundationEssentials references and libFoundation.a's FileManager.swift.o also holds brought all of Foundation
+/// and its 34 MB of ICU data back into the runner (`-Xlinker --why-extract=FILE` shows the chain;
+/// scripts/rehearse-images.sh fails on it).
+let runnerLinking: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux], configuration: .release))]
 
 /// Micro-benchmarks of Shared's hot paths (ordo-one/benchmark): `bench/micro.sh`, or
 /// `swift package --disable-sandbox benchmark run --target OTLPBenchmarks`. The target is part of the root
@@ -135,7 +141,7 @@ let package = Package(
             ],
             exclude: ["Linker"],
             swiftSettings: swiftSettings,
-            linkerSettings: releaseLinking(orderFile: "Sources/Collector/Linker/collector.order")
+            linkerSettings: collectorLinking(orderFile: "Sources/Collector/Linker/collector.order")
         ),
         .executableTarget(
             name: "Runner",
@@ -158,7 +164,7 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf", condition: grpc),
             ],
             swiftSettings: swiftSettings,
-            linkerSettings: releaseLinking()
+            linkerSettings: runnerLinking
         ),
         // libFuzzer target over the OTLP/HTTP decoding path (scripts/fuzz.sh). Its entry point is compiled only with
         // -DOTLP_FUZZ under the fuzzer sanitizer; the normal build makes it a replay tool for fuzz inputs.

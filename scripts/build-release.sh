@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the binaries the images ship, as the Dockerfiles' build line does: release, the Swift runtime linked
 # statically, every module compiled with one section per function (so the collector's link can lay out the functions
-# it runs side by side: Package.swift's releaseLinking), in .build-static. Prints each binary's path.
+# it runs side by side: Package.swift's collectorLinking), in .build-static. Prints each binary's path.
 #
 #   scripts/build-release.sh                 # collector and runner
 #   scripts/build-release.sh collector

@@ -153,7 +153,7 @@ if [ -x "$runner_bin" ]; then
     || fail "the runner binary holds ICU data ($icu matches of icudt76l): something links full Foundation again" \
       "find it with -Xlinker -Map (README, Image sizes)"
 fi
-# The collector's release link (Package.swift, releaseLinking): lld, packed relative relocations, no exported
+# The collector's release link (Package.swift, collectorLinking): lld, packed relative relocations, no exported
 # symbols, and the functions of Sources/Collector/Linker/collector.order laid out first. Each one costs resident
 # memory and start-up time when it goes missing (BENCHMARKS.md).
 collector_bin="$WORK/out-collector/usr/local/bin/collector"
@@ -172,7 +172,7 @@ if [ -x "$collector_bin" ]; then
     pass "the collector's link: lld, DT_RELR, $dynsyms dynamic symbols, $first at .text+$offset"
   else
     fail "the collector's link lost its layout (lld: $lld, RELR: $relr, dynamic symbols: $dynsyms, first ordered function at .text+${offset:-?})" \
-      "see Package.swift, releaseLinking"
+      "see Package.swift, collectorLinking"
   fi
 fi
 
