@@ -49,6 +49,7 @@ class Collector:
             self.process = subprocess.Popen(["taskset", "-c", "1", str(bl.release_bin("collector")), "--config", str(self.config)],
                                             stdout=o, stderr=e, stdin=subprocess.DEVNULL)
         self.wait_ready()
+        self.cpu_at_ready = bl.cpu_seconds(self.process.pid)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         import socket
@@ -69,10 +70,12 @@ class Collector:
 
     def stop_and_count(self) -> dict:
         peak = bl.status_kib(self.process.pid, "VmHWM")
+        cpu = bl.cpu_seconds(self.process.pid) - self.cpu_at_ready
         bl.stop(self.process, "collector", timeout=60)
         text = self.out.read_text()
         counts = {name: sum(int(m.group(1)) for m in pattern.finditer(text)) for name, pattern in COUNTS.items()}
         counts["collector_peak_rss_mib"] = peak / 1024
+        counts["collector_cpu_s"] = cpu
         self.out.unlink()
         return counts
 
@@ -153,7 +156,7 @@ def summarize(records: list[dict]) -> tuple[dict, str]:
         "python": [r for r in records if r["job"] == "python"],
     }
     metrics = ["records_per_s", "records_per_cpu_s", "wall_s", "cpu_s", "peak_rss_mib", "spans_lost", "spans", "spans_expected",
-               "collector_peak_rss_mib", "log_records", "data_points"]
+               "collector_peak_rss_mib", "collector_cpu_s", "log_records", "data_points"]
     summary: dict = {}
     for name, rs in groups.items():
         if rs:
@@ -189,6 +192,7 @@ def summarize(records: list[dict]) -> tuple[dict, str]:
     row("spans lost (made − counted at the collector)", "spans_lost", 0)
     row("spans counted at the collector", "spans", 0)
     row("collector peak RSS (MiB)", "collector_peak_rss_mib", 1)
+    row("collector CPU-seconds (from listening to the last export)", "collector_cpu_s", 2)
     overhead = summary.get("telemetry_overhead_ns_per_record")
     if overhead:
         lines.append(f"\nTelemetry overhead per record (runner with − without, / N): **{bl.fmt(overhead['wall'], 0)} ns** wall, "

@@ -1,3 +1,5 @@
+import Shared
+import SwiftProtobuf
 import Synchronization
 import Testing
 
@@ -87,5 +89,60 @@ struct BatchQueueTests {
         let counts = queue.counters.snapshot
         #expect(counts.exported + counts.dropped == 20)
         #expect(counts.dropped > 0)
+    }
+
+    /// Spans encoded into the queue's chunks go out as whole chunks of `maxExportBatchSize`, then the rest, each batch
+    /// the spans' `Span` messages framed as `ScopeSpans.spans`, in order; an exported chunk's memory is used again.
+    @Test func encodedItemsGoOutInWholeChunks() async throws {
+        let exporter = EncodedRecordingExporter()
+        let settings = BatchSettings(scheduleDelay: .seconds(60), exportTimeout: .seconds(5), maxQueueSize: 40, maxExportBatchSize: 10)
+        let queue = BatchQueue(settings: settings, storage: EncodedItems(chunkCapacity: 10, chunkBytes: 64), exporter: exporter)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await queue.run() }
+            for index in 0..<25 {
+                queue.consume { writer in
+                    writer.string(5, "span \(index)")
+                    writer.fixed64(7, UInt64(index))
+                }
+                await queue.waitForCapacity()
+            }
+            queue.shutdown(deadline: .now.advanced(by: .seconds(5)))
+        }
+        let batches = exporter.batches.withLock { $0 }
+        #expect(batches.map(\.count) == [10, 10, 5])
+        let names = try batches.flatMap { try OTLPScopeSpans(serializedBytes: $0.bytes).spans.map(\.name) }
+        #expect(names == (0..<25).map { "span \($0)" })
+        #expect(queue.counters.snapshot == .init(produced: 25, exported: 25, dropped: 0))
+    }
+
+    @Test func encodedItemsChunksAndRecycling() throws {
+        var items = EncodedItems(chunkCapacity: 3, chunkBytes: 1)
+        for index in 0..<7 { items.append { $0.varint(1, UInt64(index)) } }
+        #expect(items.count == 7)
+        let first = items.takeBatch(maxCount: 3)
+        #expect(first.count == 3 && items.count == 4)
+        #expect(first.bytes == [0x12, 2, 0x08, 0, 0x12, 2, 0x08, 1, 0x12, 2, 0x08, 2])
+        items.recycle(first)  // its memory holds the next chunk
+        for index in 7..<9 { items.append { $0.varint(1, UInt64(index)) } }
+        #expect(items.takeBatch(maxCount: 3).bytes == [0x12, 2, 0x08, 3, 0x12, 2, 0x08, 4, 0x12, 2, 0x08, 5])
+        #expect(items.takeBatch(maxCount: 3).bytes == [0x12, 2, 0x08, 6, 0x12, 2, 0x08, 7, 0x12, 2, 0x08, 8])
+        #expect(items.count == 0)
+        items.append { $0.varint(1, 9) }  // into the recycled chunk, emptied
+        #expect(items.takeBatch(maxCount: 3).bytes == [0x12, 2, 0x08, 9])
+    }
+}
+
+/// Keeps a copy of every encoded batch (a batch's memory is reused once `export` returns).
+final class EncodedRecordingExporter: BatchExporter, Sendable {
+    struct Copy: Equatable {
+        var count: Int
+        var bytes: [UInt8]
+    }
+
+    let batches = Mutex<[Copy]>([])
+
+    func export(_ batch: EncodedBatch, deadline: ContinuousClock.Instant) async -> ExportResult {
+        batches.withLock { $0.append(Copy(count: batch.count, bytes: batch.bytes)) }
+        return ExportResult(exported: batch.count, dropped: 0)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import Shared
 import SwiftProtobuf
 import Testing
@@ -44,8 +45,8 @@ struct TelemetryFastPathTests {
         let nanos: UInt64 = 1_705_314_720_123_456_789
         let expected = JSONLogHandler.record(nanos: nanos, level: .info, message: "Record processed", metadata: Self.metadata(event))
         let encoded = RecordEventLog.encoded(event, nanos: nanos)
-        #expect(encoded.bytes == EncodedLogRecord(expected).bytes)
-        #expect(try OTLPLogRecord(serializedBytes: encoded.bytes) == expected)
+        #expect(encoded == ProtobufWriter.encode(capacity: 0) { OTLPProtobufEncoder.logRecord(expected, into: &$0) })
+        #expect(try OTLPLogRecord(serializedBytes: encoded) == expected)
     }
 
     @Test func recordingSpanEncodesAsItsMessage() throws {
@@ -69,19 +70,20 @@ struct TelemetryFastPathTests {
             let (encoded, reference) = span.snapshot(endNanos: endNanos)
             var writer = ProtobufWriter()
             OTLPProtobufEncoder.span(reference, into: &writer)
-            #expect(encoded.bytes == writer.bytes)
-            #expect(encoded.bytes == (try reference.serializedBytes()))
-            #expect(try OTLPSpan(serializedBytes: encoded.bytes) == reference)
+            #expect(encoded == writer.bytes)
+            #expect(encoded == (try reference.serializedBytes()))
+            #expect(try OTLPSpan(serializedBytes: encoded) == reference)
         }
         let bare = RecordingSpan(name: "", context: .topLevel, identity: Self.identity, parentSpanID: nil, kind: .internal, startNanos: 0, sink: NoSpanSink())
         let (encoded, reference) = bare.snapshot(endNanos: 0)
-        #expect(encoded.bytes == (try reference.serializedBytes()))
+        #expect(encoded == (try reference.serializedBytes()))
     }
 
     @Test func requestsAroundEncodedItemsAreTheMessages() throws {
         let traces = Self.tracesRequest
         let spans = traces.resourceSpans[0].scopeSpans[0].spans
-        let encodedSpans = try spans.map { EncodedSpan(bytes: try $0.serializedBytes()) }
+        var encodedSpans = EncodedItems(chunkCapacity: spans.count)
+        for span in spans { encodedSpans.append { OTLPProtobufEncoder.span(span, into: &$0) } }
         var expectedTraces = OTLPTracesRequest()
         var resourceSpans = OTLPResourceSpans()
         resourceSpans.resource = Self.resource.resource
@@ -90,7 +92,8 @@ struct TelemetryFastPathTests {
         scopeSpans.spans = spans
         resourceSpans.scopeSpans = [scopeSpans]
         expectedTraces.resourceSpans = [resourceSpans]
-        #expect(OTLPProtobufEncoder.tracesRequest(resource: Self.resource, spans: encodedSpans) == (try expectedTraces.serializedBytes()))
+        let encodedTraces = OTLPProtobufEncoder.request(resource: Self.resource, items: encodedSpans.takeBatch(maxCount: spans.count))
+        #expect(Array(encodedTraces.readableBytesView) == (try expectedTraces.serializedBytes()))
 
         let records = Self.logsRequest.resourceLogs[0].scopeLogs[0].logRecords
         var expectedLogs = OTLPLogsRequest()
@@ -101,7 +104,12 @@ struct TelemetryFastPathTests {
         scopeLogs.logRecords = records
         resourceLogs.scopeLogs = [scopeLogs]
         expectedLogs.resourceLogs = [resourceLogs]
-        let encodedLogs = OTLPProtobufEncoder.logsRequest(resource: Self.resource, records: records.map(EncodedLogRecord.init))
+        var encodedRecords = EncodedItems(chunkCapacity: records.count, chunkBytes: 1)
+        for record in records { encodedRecords.append { OTLPProtobufEncoder.logRecord(record, into: &$0) } }
+        #expect(encodedRecords.count == records.count)
+        let batch = encodedRecords.takeBatch(maxCount: records.count)
+        #expect(batch.count == records.count && encodedRecords.count == 0)
+        let encodedLogs = Array(OTLPProtobufEncoder.request(resource: Self.resource, items: batch).readableBytesView)
         #expect(encodedLogs == (try expectedLogs.serializedBytes()))
         #expect(try OTLPLogsRequest(serializedBytes: encodedLogs) == expectedLogs)
     }
@@ -268,5 +276,27 @@ struct TelemetryFastPathTests {
             let expected: [UInt8] = try request.serializedBytes()
             #expect(OTLPProtobufEncoder.encode(request) == expected, "name of \(count) bytes")
         }
+    }
+
+    /// Lent memory (an array's or a `ByteBuffer`'s) that turns out too small: the writer goes on in memory of its own
+    /// and every byte arrives, whatever the capacity guessed.
+    @Test func writersOutgrowingLentMemoryKeepEveryByte() throws {
+        var expected = OTLPKeyValue()
+        expected.key = String(repeating: "k", count: 300)
+        expected.value.stringValue = String(repeating: "v", count: 200)
+        let write: (inout ProtobufWriter) -> Void = { writer in
+            writer.string(1, expected.key)
+            writer.message(2) { $0.string(1, expected.value.stringValue) }
+        }
+        let reference: [UInt8] = try expected.serializedBytes()
+        for capacity in [0, 1, 64, 505, 506, 4096] {
+            #expect(ProtobufWriter.encode(capacity: capacity, write) == reference, "array, capacity \(capacity)")
+            let buffer = ProtobufWriter.encodeBuffer(capacity: capacity, write)
+            #expect(Array(buffer.readableBytesView) == reference, "ByteBuffer, capacity \(capacity)")
+        }
+        var owned = ProtobufWriter(capacity: 1)
+        write(&owned)
+        #expect(owned.bytes == reference)
+        #expect(try OTLPKeyValue(serializedBytes: reference) == expected)
     }
 }

@@ -3,17 +3,19 @@ import Synchronization
 /// A bounded queue in front of an exporter, after swift-otel's batch processor, changed for a batch job:
 /// when the queue is full the producer waits (`waitForCapacity`) instead of dropping, so memory stays
 /// bounded and nothing is lost while the collector is slow. Items go out in batches of
-/// `maxExportBatchSize`, as soon as a batch is full or every `scheduleDelay`, one export at a time.
-final class BatchQueue<Item: Sendable>: Sendable {
+/// `maxExportBatchSize`, as soon as a batch is full or every `scheduleDelay`, one export at a time. The items are
+/// kept in `Storage`: an array of them, or `EncodedItems` (the spans and log records, encoded where they are made).
+final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage.Batch: Sendable {
+    typealias Batch = Storage.Batch
     let settings: BatchSettings
     let counters: ExportCounters
-    private let exporter: any BatchExporter<Item>
+    private let exporter: any BatchExporter<Batch>
     private let state: Mutex<State>
     /// `state.items.count`, readable without the lock (`isFull`).
     private let queued = Atomic<Int>(0)
 
     private struct State {
-        var items: [Item] = []
+        var items: Storage
         var wakeup: CheckedContinuation<Void, Never>?
         var wakePending = false
         var timerFired = false
@@ -22,22 +24,23 @@ final class BatchQueue<Item: Sendable>: Sendable {
         var finished = false
     }
 
-    init(settings: BatchSettings, exporter: any BatchExporter<Item>, counters: ExportCounters = ExportCounters()) {
+    init(settings: BatchSettings, storage: Storage, exporter: any BatchExporter<Batch>, counters: ExportCounters = ExportCounters()) {
         self.settings = settings
         self.exporter = exporter
         self.counters = counters
-        self.state = Mutex(State())
+        self.state = Mutex(State(items: storage))
     }
 
     // MARK: - Producer side
 
-    /// Enqueues an item without waiting; the queue may pass its bound by what one record produces,
-    /// until the producer calls `waitForCapacity()`. After shutdown, items are counted as dropped.
-    func append(_ item: Item) {
+    /// Enqueues one item (`add` puts it into the storage) without waiting; the queue may pass its bound by what
+    /// one record produces, until the producer calls `waitForCapacity()`. After shutdown, items are counted as
+    /// dropped (and `add` is not called).
+    func append(_ add: (inout Storage) -> Void) {
         counters.produced(1)
         let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !state.finished else { return (false, nil) }
-            state.items.append(item)
+            add(&state.items)
             queued.store(state.items.count, ordering: .relaxed)
             guard state.items.count == settings.maxExportBatchSize else { return (true, nil) }
             return (true, Self.takeWakeup(&state))
@@ -108,10 +111,11 @@ final class BatchQueue<Item: Sendable>: Sendable {
                 let result = await exporter.export(batch, deadline: deadline)
                 counters.exported(result.exported)
                 counters.dropped(result.dropped + max(0, batch.count - result.exported - result.dropped))
+                state.withLock { $0.items.recycle(batch) }
             }
             let done = state.withLock { state -> [CheckedContinuation<Void, Never>]? in
                 guard let flushDeadline = state.flushDeadline else { return nil }
-                if !state.items.isEmpty, ContinuousClock.now < flushDeadline { return nil }
+                if state.items.count > 0, ContinuousClock.now < flushDeadline { return nil }
                 // Past the flush deadline: what is left cannot be delivered in time.
                 counters.dropped(state.items.count)
                 state.items.removeAll()
@@ -128,17 +132,15 @@ final class BatchQueue<Item: Sendable>: Sendable {
     }
 
     /// The next batch to export: full batches always; partial ones after the timer fired or while flushing.
-    private func nextBatch() -> ([Item], ContinuousClock.Instant)? {
-        let (batch, waiters, deadline) = state.withLock { state -> ([Item], [CheckedContinuation<Void, Never>], ContinuousClock.Instant)? in
+    private func nextBatch() -> (Batch, ContinuousClock.Instant)? {
+        let next = state.withLock { state -> (Batch, [CheckedContinuation<Void, Never>], ContinuousClock.Instant)? in
             let flushing = state.flushDeadline != nil
             if let flushDeadline = state.flushDeadline, ContinuousClock.now >= flushDeadline { return nil }
-            guard !state.items.isEmpty, state.items.count >= settings.maxExportBatchSize || state.timerFired || flushing else {
+            guard state.items.count > 0, state.items.count >= settings.maxExportBatchSize || state.timerFired || flushing else {
                 state.timerFired = false
                 return nil
             }
-            let count = min(settings.maxExportBatchSize, state.items.count)
-            let batch = Array(state.items.prefix(count))
-            state.items.removeFirst(count)
+            let batch = state.items.takeBatch(maxCount: settings.maxExportBatchSize)
             queued.store(state.items.count, ordering: .relaxed)
             var waiters: [CheckedContinuation<Void, Never>] = []
             if state.items.count < settings.maxQueueSize {
@@ -148,9 +150,10 @@ final class BatchQueue<Item: Sendable>: Sendable {
             var deadline = ContinuousClock.now.advanced(by: settings.exportTimeout == .zero ? .seconds(3600) : settings.exportTimeout)
             if let flushDeadline = state.flushDeadline { deadline = min(deadline, flushDeadline) }
             return (batch, waiters, deadline)
-        } ?? ([], [], ContinuousClock.now)
+        }
+        guard let (batch, waiters, deadline) = next else { return nil }
         waiters.forEach { $0.resume() }
-        return batch.isEmpty ? nil : (batch, deadline)
+        return (batch, deadline)
     }
 
     private func waitForWork() async {
@@ -174,5 +177,18 @@ final class BatchQueue<Item: Sendable>: Sendable {
         }
         state.wakeup = nil
         return wakeup
+    }
+}
+
+extension BatchQueue {
+    /// A queue of items kept as they are, in an array.
+    convenience init<Item: Sendable>(settings: BatchSettings, exporter: any BatchExporter<[Item]>, counters: ExportCounters = ExportCounters())
+    where Storage == [Item] {
+        self.init(settings: settings, storage: [], exporter: exporter, counters: counters)
+    }
+
+    /// Enqueues `item` (`append(_:)` above).
+    func append<Item: Sendable>(_ item: Item) where Storage == [Item] {
+        append { $0.append(item) }
     }
 }

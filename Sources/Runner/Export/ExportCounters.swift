@@ -30,8 +30,9 @@ struct ExportResult: Sendable, Equatable {
 }
 
 /// Exports a batch of items before a deadline, retrying as it sees fit; never throws: what it could not
-/// deliver is reported as dropped.
-protocol BatchExporter<Item>: Sendable {
-    associatedtype Item: Sendable
-    func export(_ items: [Item], deadline: ContinuousClock.Instant) async -> ExportResult
+/// deliver is reported as dropped. The batch is the exporter's only until `export` returns (the queue then reuses
+/// its memory): an exporter copies what it keeps.
+protocol BatchExporter<Batch>: Sendable {
+    associatedtype Batch: ExportBatch & Sendable
+    func export(_ batch: Batch, deadline: ContinuousClock.Instant) async -> ExportResult
 }

@@ -68,11 +68,11 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
 
     /// Sends a request already encoded in protobuf (`itemCount` items), as `export(_:itemCount:deadline:)`. Over
     /// OTLP/HTTP protobuf the bytes are the body; OTLP/JSON and gRPC decode them into the message first.
-    func export(encoded bytes: [UInt8], itemCount: Int, deadline: ContinuousClock.Instant) async -> ExportResult {
+    func export(encoded bytes: ByteBuffer, itemCount: Int, deadline: ContinuousClock.Instant) async -> ExportResult {
         if case .http = transport, configuration.encoding == .protobuf {
             let body: ByteBuffer
             do {
-                body = try compress(ByteBuffer(bytes: bytes))
+                body = try compress(bytes)
             } catch {
                 logger.error("Exporting failed. Dropping data.", metadata: ["reason": "\(error)", "dropped_items": "\(itemCount)"])
                 return ExportResult(exported: 0, dropped: itemCount)
@@ -80,7 +80,7 @@ struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
             return await deliver(nil, body: body, itemCount: itemCount, deadline: deadline)
         }
         do {
-            return await export(try Payload(serializedBytes: bytes), itemCount: itemCount, deadline: deadline)
+            return await export(try Payload(serializedBytes: Array(bytes.readableBytesView)), itemCount: itemCount, deadline: deadline)
         } catch {
             logger.error("Exporting failed. Dropping data.", metadata: ["reason": "\(error)", "dropped_items": "\(itemCount)"])
             return ExportResult(exported: 0, dropped: itemCount)

@@ -1,25 +1,8 @@
 import Foundation
+import NIOCore
 import Shared
 import SwiftProtobuf
 import Tracing
-
-/// A span's `Span` message body, encoded once when the span ends: what the span queue holds.
-struct EncodedSpan: Sendable {
-    var bytes: [UInt8]
-}
-
-/// A `LogRecord` message body, encoded once when the event is logged: what the log queue holds.
-struct EncodedLogRecord: Sendable {
-    var bytes: [UInt8]
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    init(_ record: OTLPLogRecord) {
-        bytes = ProtobufWriter.encode(capacity: 256) { OTLPProtobufEncoder.logRecord(record, into: &$0) }
-    }
-}
 
 /// A one-pass protobuf encoder for the requests the runner sends most (traces and logs).
 ///
@@ -67,31 +50,25 @@ enum OTLPProtobufEncoder {
 
     // MARK: - Requests from encoded items
 
-    /// An `ExportTraceServiceRequest` of one resource and scope around spans encoded when they ended.
-    static func tracesRequest(resource: TelemetryResource, spans: [EncodedSpan]) -> [UInt8] {
-        request(resource: resource, items: spans.lazy.map(\.bytes))
-    }
-
-    /// An `ExportLogsServiceRequest` of one resource and scope around log records encoded when they were logged.
-    static func logsRequest(resource: TelemetryResource, records: [EncodedLogRecord]) -> [UInt8] {
-        request(resource: resource, items: records.lazy.map(\.bytes))
-    }
-
-    /// `resource_*` (1) { resource (1), `scope_*` (2) { scope (1), items (2)… } }: the same shape for both signals.
-    /// The lengths are added up first, so every length is written once in its final width and nothing moves.
-    private static func request(resource: TelemetryResource, items: some Collection<[UInt8]>) -> [UInt8] {
+    /// An `ExportTraceServiceRequest` or `ExportLogsServiceRequest` of one resource and scope around spans or log
+    /// records encoded when they ended or were logged: `resource_*` (1) { resource (1), `scope_*` (2) { scope (1),
+    /// items (2)… } }, the same shape for both signals. The items are already framed as field 2 (`EncodedItems`), so
+    /// every length is known first and written once in its final width; the request is written in the HTTP body's
+    /// buffer.
+    static func request(resource: TelemetryResource, items: EncodedBatch) -> ByteBuffer {
         let resourceBytes = ProtobufWriter.encode(capacity: 512) { Self.resource(resource.resource, into: &$0) }
         let scopeBytes = ProtobufWriter.encode(capacity: 128) { scope(resource.scope, into: &$0) }
-        var scopeLength = ProtobufWriter.fieldSize(1, length: scopeBytes.count)
-        for item in items { scopeLength += ProtobufWriter.fieldSize(2, length: item.count) }
-        let resourceLength = ProtobufWriter.fieldSize(1, length: resourceBytes.count) + ProtobufWriter.fieldSize(2, length: scopeLength)
-        // Slack: the writer reserves a little more than a field needs before writing it.
-        return ProtobufWriter.encode(capacity: ProtobufWriter.fieldSize(1, length: resourceLength) + 32) { writer in
-            writer.lengthPrefix(1, resourceLength)
-            writer.raw(1, resourceBytes)
-            writer.lengthPrefix(2, scopeLength)
-            writer.raw(1, scopeBytes)
-            for item in items { writer.raw(2, item) }
+        return items.withBytes { framedItems in
+            let scopeLength = ProtobufWriter.fieldSize(1, length: scopeBytes.count) + framedItems.count
+            let resourceLength = ProtobufWriter.fieldSize(1, length: resourceBytes.count) + ProtobufWriter.fieldSize(2, length: scopeLength)
+            // Slack: the writer reserves a little more than a field needs before writing it.
+            return ProtobufWriter.encodeBuffer(capacity: ProtobufWriter.fieldSize(1, length: resourceLength) + 32) { writer in
+                writer.lengthPrefix(1, resourceLength)
+                writer.raw(1, resourceBytes)
+                writer.lengthPrefix(2, scopeLength)
+                writer.raw(1, scopeBytes)
+                writer.append(framedItems)
+            }
         }
     }
 
@@ -182,18 +159,24 @@ enum OTLPProtobufEncoder {
     /// A swift-distributed-tracing attribute as a `KeyValue`, as `OTLPAttributes.value` converts it (scalars
     /// directly, the rest through that conversion).
     static func attribute(_ field: Int, _ key: String, _ value: SpanAttribute, into writer: inout ProtobufWriter) {
+        keyValue(field, key, into: &writer) { writer in
+            switch value {
+            case .int64(let number): writer.int(3, number)
+            case .int32(let number): writer.int(3, Int64(number))
+            case .double(let number): writer.double(4, number)
+            case .bool(let flag): writer.varint(2, flag ? 1 : 0)
+            case .string(let text): writer.string(1, text)
+            default: anyValue(OTLPAttributes.value(value), into: &writer)
+            }
+        }
+    }
+
+    /// A `KeyValue` whose `AnyValue` body `value` writes.
+    @inline(__always)
+    static func keyValue(_ field: Int, _ key: String, into writer: inout ProtobufWriter, value: (inout ProtobufWriter) -> Void) {
         writer.message(field) { writer in
             if !key.isEmpty { writer.string(1, key) }
-            writer.message(2) { writer in
-                switch value {
-                case .int64(let number): writer.int(3, number)
-                case .int32(let number): writer.int(3, Int64(number))
-                case .double(let number): writer.double(4, number)
-                case .bool(let flag): writer.varint(2, flag ? 1 : 0)
-                case .string(let text): writer.string(1, text)
-                default: anyValue(OTLPAttributes.value(value), into: &writer)
-                }
-            }
+            writer.message(2, value)
         }
     }
 

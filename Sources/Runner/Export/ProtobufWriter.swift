@@ -1,102 +1,86 @@
 import Foundation
+import NIOCore
 
-/// Protobuf wire format written straight into one growing buffer, in one pass.
+/// Protobuf wire format written straight into one growing buffer (`ByteWriter`), in one pass.
 ///
-/// The buffer is raw memory owned by the writer (noncopyable: one owner, freed in `deinit`), so writing a byte is a
-/// store and a capacity check, not an `Array.append` with its uniqueness check. A nested message's length is not
-/// known before its body is written: `message(_:_:)` reserves one byte for it and, in the rare case the body is 128
-/// bytes or longer, moves the body up by the extra length bytes. The output is canonical (shortest varints), as
-/// swift-protobuf writes it; no size pass is needed.
+/// A nested message's length is not known before its body is written: `message(_:_:)` reserves one byte for it and,
+/// in the rare case the body is 128 bytes or longer, moves the body up by the extra length bytes. The output is
+/// canonical (shortest varints), as swift-protobuf writes it; no size pass is needed.
 struct ProtobufWriter: ~Copyable {
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    /// Bytes written so far.
-    private(set) var count = 0
-    /// False while the writer works in memory it was lent (`encode(capacity:_:)`), true once it allocated its own.
-    private var ownsMemory = true
+    private var output: ByteWriter
 
     init(capacity: Int = 0) {
-        self.capacity = max(capacity, 32)
-        base = .allocate(capacity: self.capacity)
+        output = ByteWriter(capacity: capacity)
     }
 
-    private init(lent buffer: UnsafeMutableBufferPointer<UInt8>) {
-        base = buffer.baseAddress!
-        capacity = buffer.count
-        ownsMemory = false
+    private init(output: consuming ByteWriter) {
+        self.output = output
     }
 
-    deinit {
-        if ownsMemory { base.deallocate() }
-    }
+    /// Bytes written so far.
+    var count: Int { output.count }
 
-    /// The bytes `body` writes, as an array: the writer works in the array's own storage while `capacity` suffices
-    /// (no copy), and in memory of its own beyond, copied once at the end.
+    /// The bytes `body` writes, as an array, written in the array's own storage while `capacity` suffices
+    /// (`ByteWriter.collect`).
     static func encode(capacity: Int, _ body: (inout ProtobufWriter) -> Void) -> [UInt8] {
-        var spilled: [UInt8]?
-        let array = [UInt8](unsafeUninitializedCapacity: max(capacity, 32)) { buffer, initialized in
-            var writer = ProtobufWriter(lent: buffer)
+        ByteWriter.collect(capacity: capacity) { output in
+            var writer = ProtobufWriter(output: output)
             body(&writer)
-            if writer.ownsMemory {
-                spilled = writer.bytes
-                initialized = 0
-            } else {
-                initialized = writer.count
-            }
+            return writer.output
         }
-        return spilled ?? array
+    }
+
+    /// The bytes `body` writes, as a `ByteBuffer` (an HTTP body as it is sent), written in the buffer's own storage
+    /// while `capacity` suffices.
+    static func encodeBuffer(capacity: Int, _ body: (inout ProtobufWriter) -> Void) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        var spilled: [UInt8]?
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { raw in
+            let memory = UnsafeMutableBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: raw.count)
+            let written: Int
+            (written, spilled) = ByteWriter.write(in: memory) { output in
+                var writer = ProtobufWriter(output: output)
+                body(&writer)
+                return writer.output
+            }
+            return written
+        }
+        if let spilled { buffer.writeBytes(spilled) }
+        return buffer
     }
 
     /// A copy of what was written.
-    var bytes: [UInt8] {
-        [UInt8](UnsafeBufferPointer(start: base, count: count))
+    var bytes: [UInt8] { output.bytes }
+
+    /// Forgets what was written (the memory stays).
+    mutating func removeAll() {
+        output.removeAll()
     }
 
     /// The written bytes, borrowed for the duration of `body`.
     func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        try body(UnsafeRawBufferPointer(start: base, count: count))
-    }
-
-    @inline(__always)
-    private mutating func reserve(_ extra: Int) {
-        if _slowPath(count + extra > capacity) { grow(to: count + extra) }
-    }
-
-    @inline(never)
-    private mutating func grow(to needed: Int) {
-        var newCapacity = capacity * 2
-        while newCapacity < needed { newCapacity *= 2 }
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        grown.moveInitialize(from: base, count: count)
-        if ownsMemory { base.deallocate() }
-        base = grown
-        capacity = newCapacity
-        ownsMemory = true
+        try output.withBytes(body)
     }
 
     /// Raw bytes, no tag or length.
     @inline(__always)
     mutating func append(_ raw: UnsafeRawBufferPointer) {
-        guard let source = raw.baseAddress, raw.count > 0 else { return }
-        reserve(raw.count)
-        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: raw.count)
-        count += raw.count
+        output.append(raw)
     }
 
+    /// A varint; the caller reserved ten bytes for it.
     @inline(__always)
     private mutating func unsafeVarint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
-            base[count] = UInt8(truncatingIfNeeded: value) | 0x80
-            count += 1
+            output.appendUnchecked(UInt8(truncatingIfNeeded: value) | 0x80)
             value >>= 7
         }
-        base[count] = UInt8(truncatingIfNeeded: value)
-        count += 1
+        output.appendUnchecked(UInt8(truncatingIfNeeded: value))
     }
 
     mutating func varint(_ value: UInt64) {
-        reserve(10)
+        output.reserve(10)
         unsafeVarint(value)
     }
 
@@ -107,7 +91,7 @@ struct ProtobufWriter: ~Copyable {
 
     /// A varint field (uint32/uint64/int64/enum/bool), written even when zero: callers skip defaults.
     mutating func varint(_ field: Int, _ value: UInt64) {
-        reserve(20)
+        output.reserve(20)
         unsafeVarint(UInt64(field << 3))
         unsafeVarint(value)
     }
@@ -118,17 +102,15 @@ struct ProtobufWriter: ~Copyable {
     }
 
     mutating func fixed64(_ field: Int, _ value: UInt64) {
-        reserve(18)
+        output.reserve(18)
         unsafeVarint(UInt64(field << 3 | 1))
-        UnsafeMutableRawPointer(base + count).storeBytes(of: value.littleEndian, as: UInt64.self)
-        count += 8
+        output.storeUnchecked(value.littleEndian)
     }
 
     mutating func fixed32(_ field: Int, _ value: UInt32) {
-        reserve(14)
+        output.reserve(14)
         unsafeVarint(UInt64(field << 3 | 5))
-        UnsafeMutableRawPointer(base + count).storeBytes(of: value.littleEndian, as: UInt32.self)
-        count += 4
+        output.storeUnchecked(value.littleEndian)
     }
 
     mutating func double(_ field: Int, _ value: Double) {
@@ -137,23 +119,19 @@ struct ProtobufWriter: ~Copyable {
 
     /// A length-delimited field around `raw`.
     mutating func bytes(_ field: Int, _ raw: UnsafeRawBufferPointer) {
-        reserve(20 + raw.count)
+        output.reserve(20 + raw.count)
         unsafeVarint(UInt64(field << 3 | 2))
         unsafeVarint(UInt64(raw.count))
-        if let source = raw.baseAddress, raw.count > 0 {
-            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: raw.count)
-            count += raw.count
-        }
+        output.append(raw)
     }
 
     mutating func string(_ field: Int, _ value: String) {
-        // Copied by the UTF-8 view (a store of the raw bits for a small string), without `withUTF8`'s closure.
         let utf8 = value.utf8
         let length = utf8.count
-        reserve(20 + length)
+        output.reserve(20 + length)
         unsafeVarint(UInt64(field << 3 | 2))
         unsafeVarint(UInt64(length))
-        count += UnsafeMutableBufferPointer(start: base + count, count: length).initialize(from: utf8).1
+        output.appendUnchecked(utf8, count: length)
     }
 
     /// A string field whose text is a literal.
@@ -172,7 +150,7 @@ struct ProtobufWriter: ~Copyable {
 
     /// The tag and length of a length-delimited field whose `length` bytes the caller writes next.
     mutating func lengthPrefix(_ field: Int, _ length: Int) {
-        reserve(20)
+        output.reserve(20)
         unsafeVarint(UInt64(field << 3 | 2))
         unsafeVarint(UInt64(length))
     }
@@ -203,19 +181,18 @@ struct ProtobufWriter: ~Copyable {
     /// Writes the tag and a one-byte length placeholder; returns where the length goes (for `endMessage`).
     @inline(__always)
     mutating func beginMessage(_ field: Int) -> Int {
-        reserve(11)
+        output.reserve(11)
         unsafeVarint(UInt64(field << 3 | 2))
-        base[count] = 0
-        count += 1
-        return count - 1
+        output.appendUnchecked(0)
+        return output.count - 1
     }
 
     /// Fills in the length of the message begun at `lengthAt`.
     @inline(__always)
     mutating func endMessage(_ lengthAt: Int) {
-        let length = count - lengthAt - 1
+        let length = output.count - lengthAt - 1
         if _fastPath(length < 0x80) {
-            base[lengthAt] = UInt8(truncatingIfNeeded: length)
+            output.overwrite(at: lengthAt, with: UInt8(truncatingIfNeeded: length))
         } else {
             widenLength(at: lengthAt, length: length)
         }
@@ -224,35 +201,33 @@ struct ProtobufWriter: ~Copyable {
     @inline(never)
     private mutating func widenLength(at lengthAt: Int, length: Int) {
         let extra = Self.varintSize(UInt64(length)) - 1
-        reserve(extra)
-        let body = base + lengthAt + 1
-        UnsafeMutableRawPointer(body + extra).copyMemory(from: body, byteCount: length)  // memmove
-        count += extra
-        let end = count
-        count = lengthAt
-        unsafeVarint(UInt64(length))
-        count = end
+        output.openGap(at: lengthAt + 1, extra)
+        var at = lengthAt
+        var value = UInt64(length)
+        while value >= 0x80 {
+            output.overwrite(at: at, with: UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+            at += 1
+        }
+        output.overwrite(at: at, with: UInt8(truncatingIfNeeded: value))
     }
 }
 
 extension ProtobufWriter {
     /// A 16-byte trace id as a `bytes` field (big-endian, as `TraceID.data`).
     mutating func traceID(_ field: Int, _ id: TraceID) {
-        reserve(27)
+        output.reserve(27)
         unsafeVarint(UInt64(field << 3 | 2))
-        base[count] = 16
-        let at = UnsafeMutableRawPointer(base + count + 1)
-        at.storeBytes(of: id.high.bigEndian, as: UInt64.self)
-        (at + 8).storeBytes(of: id.low.bigEndian, as: UInt64.self)
-        count += 17
+        output.appendUnchecked(16)
+        output.storeUnchecked(id.high.bigEndian)
+        output.storeUnchecked(id.low.bigEndian)
     }
 
     /// An 8-byte span id as a `bytes` field.
     mutating func spanID(_ field: Int, _ id: SpanID) {
-        reserve(19)
+        output.reserve(19)
         unsafeVarint(UInt64(field << 3 | 2))
-        base[count] = 8
-        UnsafeMutableRawPointer(base + count + 1).storeBytes(of: id.value.bigEndian, as: UInt64.self)
-        count += 9
+        output.appendUnchecked(8)
+        output.storeUnchecked(id.value.bigEndian)
     }
 }

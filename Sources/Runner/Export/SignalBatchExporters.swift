@@ -14,33 +14,23 @@ struct TelemetryResource: Sendable {
     }
 }
 
-/// Encoded spans → `ExportTraceServiceRequest` → HTTP (or gRPC).
-struct SpanBatchExporter: BatchExporter {
+/// Encoded spans or log records → `ExportTraceServiceRequest` / `ExportLogsServiceRequest` → HTTP (or gRPC).
+struct EncodedBatchExporter<Payload: SignalPayload>: BatchExporter {
     let resource: TelemetryResource
-    let http: OTLPHTTPExporter<OTLPTracesRequest>
+    let http: OTLPHTTPExporter<Payload>
 
-    func export(_ items: [EncodedSpan], deadline: ContinuousClock.Instant) async -> ExportResult {
-        await http.export(encoded: OTLPProtobufEncoder.tracesRequest(resource: resource, spans: items), itemCount: items.count, deadline: deadline)
-    }
-}
-
-/// Encoded log records → `ExportLogsServiceRequest` → HTTP (or gRPC).
-struct LogBatchExporter: BatchExporter {
-    let resource: TelemetryResource
-    let http: OTLPHTTPExporter<OTLPLogsRequest>
-
-    func export(_ items: [EncodedLogRecord], deadline: ContinuousClock.Instant) async -> ExportResult {
-        await http.export(encoded: OTLPProtobufEncoder.logsRequest(resource: resource, records: items), itemCount: items.count, deadline: deadline)
+    func export(_ batch: EncodedBatch, deadline: ContinuousClock.Instant) async -> ExportResult {
+        await http.export(encoded: OTLPProtobufEncoder.request(resource: resource, items: batch), itemCount: batch.count, deadline: deadline)
     }
 }
 
 /// Drops everything without counting it as lost: the signal is switched off.
-struct DiscardingExporter<Item: Sendable>: BatchExporter {
-    func export(_ items: [Item], deadline: ContinuousClock.Instant) async -> ExportResult {
+struct DiscardingExporter<Batch: ExportBatch>: BatchExporter {
+    func export(_ batch: Batch, deadline: ContinuousClock.Instant) async -> ExportResult {
         ExportResult(exported: 0, dropped: 0)
     }
 }
 
-extension BatchQueue: SpanSink where Item == EncodedSpan {
-    func consume(_ span: EncodedSpan) { append(span) }
+extension BatchQueue: SpanSink where Storage == EncodedItems {
+    func consume(encoding body: (inout ProtobufWriter) -> Void) { append { $0.append(body) } }
 }

@@ -107,8 +107,10 @@ struct BatchJob: Sendable {
 
             let span = tracer.startSpan("process_record", context: recordParent)
             if perRecord { span.addLink(to: rootIdentity) }
-            if let shard = configuration.shard { span.setAttribute("job.shard.index", .int64(Int64(shard.index))) }
-            if let id = record.id { span.setAttribute("record.id", Self.attribute(id)) }
+            span.appendNewAttributes { attributes in
+                if let shard = configuration.shard { attributes.append("job.shard.index", .int64(Int64(shard.index))) }
+                if let id = record.id { attributes.append("record.id", Self.attribute(id)) }
+            }
             var problem = record.problem
             if problem == nil, let expected = expectedFeatures, record.features.count != expected {
                 problem = "expected \(expected) features, found \(record.features.count)"
@@ -128,12 +130,12 @@ struct BatchJob: Sendable {
                     totals.latencySumMs += latencyMs
                     totals.costSumUSD += cost
                     span.appendNewAttributes { attributes in
-                        attributes.append("prediction", .double(prediction))
-                        attributes.append("latency_ms", .double(latencyMs))
+                        attributes.append("prediction", prediction)
+                        attributes.append("latency_ms", latencyMs)
                         if costs {
-                            attributes.append("cost_usd", .double(cost))
-                            attributes.append("cpu_cores", .double(allocation.cpuCores))
-                            attributes.append("memory_mb", .double(allocation.memoryMB))
+                            attributes.append("cost_usd", cost)
+                            attributes.append("cpu_cores", allocation.cpuCores)
+                            attributes.append("memory_mb", allocation.memoryMB)
                         }
                     }
                     span.end()

@@ -5,17 +5,14 @@ import Tracing
 
 /// Where log events go besides stdout (the OTLP log batch queue).
 protocol LogRecordSink: Sendable {
-    func consume(_ record: EncodedLogRecord)
+    /// Takes one log record: the `LogRecord` message `body` writes, in place (for the queue: into its `EncodedItems`).
+    func consume(encoding body: (inout ProtobufWriter) -> Void)
     /// False when records are thrown away unread: callers then need not encode them.
     var keepsRecords: Bool { get }
 }
 
 extension LogRecordSink {
     var keepsRecords: Bool { true }
-}
-
-extension BatchQueue: LogRecordSink where Item == EncodedLogRecord {
-    func consume(_ record: EncodedLogRecord) { append(record) }
 }
 
 /// A swift-log handler writing one JSON object per line (the lab's shape) and, when a sink is set, the same
@@ -46,7 +43,10 @@ struct JSONLogHandler: LogHandler {
         if let eventMetadata = event.metadata { merged.merge(eventMetadata) { _, new in new } }
         let message = event.message.description
         writer.write(JSONLogFormatter.line(timestampNanos: now, level: event.level, message: message, metadata: merged))
-        if let sink { sink.consume(EncodedLogRecord(Self.record(nanos: now, level: event.level, message: message, metadata: merged))) }
+        if let sink {
+            let record = Self.record(nanos: now, level: event.level, message: message, metadata: merged)
+            sink.consume { OTLPProtobufEncoder.logRecord(record, into: &$0) }
+        }
     }
 
     /// The OTLP form: body = message, attributes = fields (except the ids, which go in their own fields).

@@ -38,7 +38,7 @@ struct RecordEventLog: Sendable {
     func processed(_ event: Processed, nanos: UInt64 = DefaultTracerClock.now.nanosecondsSinceEpoch) {
         let numbers = Numbers(event)
         writer.append { Self.appendLine(event, numbers, nanos: nanos, timestamps: timestamps, to: &$0) }
-        if let sink, sink.keepsRecords { sink.consume(Self.encoded(event, numbers, nanos: nanos)) }
+        if let sink, sink.keepsRecords { sink.consume { Self.encode(event, numbers, nanos: nanos, into: &$0) } }
     }
 
     /// The JSON line, in `JSONLogFormatter`'s field order and number forms.
@@ -88,9 +88,8 @@ struct RecordEventLog: Sendable {
 
     /// The OTLP `LogRecord`, encoded, as `JSONLogHandler.record` makes it: the numbers are `JSONNumber`s there, which
     /// become string values; the ids come from `trace_id`/`span_id`.
-    static func encoded(_ event: Processed, _ numbers: Numbers? = nil, nanos: UInt64) -> EncodedLogRecord {
-        let numbers = numbers ?? Numbers(event)
-        return EncodedLogRecord(bytes: ProtobufWriter.encode(capacity: 256) { encode(event, numbers, nanos: nanos, into: &$0) })
+    static func encoded(_ event: Processed, nanos: UInt64) -> [UInt8] {
+        ProtobufWriter.encode(capacity: 256) { encode(event, Numbers(event), nanos: nanos, into: &$0) }
     }
 
     private static func encode(_ event: Processed, _ numbers: Numbers, nanos: UInt64, into writer: inout ProtobufWriter) {
@@ -134,18 +133,16 @@ struct NumberText: TextOutputStream, Sendable {
     }
 
     mutating func write(_ string: String) {
-        for byte in string.utf8 { append(byte) }
+        var string = string
+        string.withUTF8 { _writeASCII($0) }
     }
 
+    /// What `Double.write(to:)` calls with the digits: copied at once.
     mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
-        for byte in buffer { append(byte) }
-    }
-
-    private mutating func append(_ byte: UInt8) {
-        precondition(count < 48, "number text longer than 48 bytes")
-        let index = count
-        withUnsafeMutableBytes(of: &storage) { $0[index] = byte }
-        count += 1
+        let start = count
+        precondition(start + buffer.count <= 48, "number text longer than 48 bytes")
+        withUnsafeMutableBytes(of: &storage) { UnsafeMutableRawBufferPointer(rebasing: $0[start...]).copyMemory(from: UnsafeRawBufferPointer(buffer)) }
+        count += buffer.count
     }
 
     func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {

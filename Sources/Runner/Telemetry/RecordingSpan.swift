@@ -2,9 +2,10 @@ import Shared
 import Synchronization
 import Tracing
 
-/// Where ended spans go (the span batch queue; an array in tests).
+/// Where ended spans go (the span batch queue).
 protocol SpanSink: Sendable {
-    func consume(_ span: EncodedSpan)
+    /// Takes one span: the `Span` message `body` writes, in place (for the queue: into its `EncodedItems`).
+    func consume(encoding body: (inout ProtobufWriter) -> Void)
     /// False when spans are thrown away unread: ended spans are then not encoded at all.
     var keepsSpans: Bool { get }
 }
@@ -26,12 +27,6 @@ final class RecordingSpan: Span {
     private let sink: any SpanSink
     private let state: Mutex<State>
 
-    /// One attribute (a struct, not a tuple: tuples of generic payloads are copied through runtime witnesses).
-    fileprivate struct Attribute {
-        var key: String
-        var value: SpanAttribute
-    }
-
     /// A link whose context carries one of our span identities (other links are not exported).
     private struct Link {
         var identity: SpanIdentity
@@ -41,15 +36,26 @@ final class RecordingSpan: Span {
     private struct State {
         var name: String
         /// In the order first set (a handful per span: cheaper than `SpanAttributes`' dictionary).
-        var attributes: [Attribute] = []
+        var attributes: [RecordedAttribute] = []
         var events: [SpanEvent] = []
-        var links: [Link] = []
+        /// The links, in the order added: most spans have none or one (the job's record spans), held inline.
+        var firstLink: Link?
+        var moreLinks: [Link] = []
         var status: SpanStatus?
         var ended = false
 
         init(name: String) {
             self.name = name
             attributes.reserveCapacity(8)
+        }
+
+        mutating func addLink(_ link: Link) {
+            if firstLink == nil, moreLinks.isEmpty { firstLink = link } else { moreLinks.append(link) }
+        }
+
+        func forEachLink(_ body: (Link) -> Void) {
+            if let firstLink { body(firstLink) }
+            for link in moreLinks { body(link) }
         }
     }
 
@@ -82,8 +88,8 @@ final class RecordingSpan: Span {
             return attributes
         }
         set {
-            var pairs: [Attribute] = []
-            newValue.forEach { key, value in pairs.append(Attribute(key: key, value: value)) }
+            var pairs: [RecordedAttribute] = []
+            newValue.forEach { key, value in pairs.append(RecordedAttribute(key: key, value: value)) }
             state.withLock { if !$0.ended { $0.attributes = pairs } }
         }
     }
@@ -98,9 +104,9 @@ final class RecordingSpan: Span {
             var index = 0
             while index < state.attributes.count, state.attributes[index].key != key { index += 1 }
             if index < state.attributes.count {
-                state.attributes[index].value = value
+                state.attributes[index] = RecordedAttribute(key: key, value: value)
             } else {
-                state.attributes.append(Attribute(key: key, value: value))
+                state.attributes.append(RecordedAttribute(key: key, value: value))
             }
         }
     }
@@ -119,11 +125,18 @@ final class RecordingSpan: Span {
 
     /// What `appendNewAttributes` appends to.
     struct NewAttributes {
-        fileprivate var attributes: [Attribute]
+        fileprivate var attributes: [RecordedAttribute]
 
-        mutating func append(_ key: String, _ value: SpanAttribute) {
-            assert(!attributes.contains { $0.key == key }, "\(key) is set already")
-            attributes.append(Attribute(key: key, value: value))
+        /// `append(key, value)` for a literal key, without making a `String` of it.
+        mutating func append(_ key: StaticString, _ value: SpanAttribute) {
+            assert(!attributes.contains { $0.key == key.description }, "\(key) is set already")
+            attributes.append(RecordedAttribute(key: key, value: value))
+        }
+
+        /// `append(key, .double(value))` for a literal key, without making the `SpanAttribute` or a `String`.
+        mutating func append(_ key: StaticString, _ value: Double) {
+            assert(!attributes.contains { $0.key == key.description }, "\(key) is set already")
+            attributes.append(RecordedAttribute(key: key, double: value))
         }
     }
 
@@ -149,41 +162,39 @@ final class RecordingSpan: Span {
     func addLink(_ link: SpanLink) {
         guard let identity = link.context.spanIdentity else { return }
         let kept = Link(identity: identity, attributes: link.attributes)
-        state.withLock { if !$0.ended { $0.links.append(kept) } }
+        state.withLock { if !$0.ended { $0.addLink(kept) } }
     }
 
     /// `addLink` to a span of ours without attributes, without looking its ids up in a context (the job links every
     /// record's span to the job's).
     func addLink(to identity: SpanIdentity) {
-        state.withLock { if !$0.ended { $0.links.append(Link(identity: identity, attributes: [:])) } }
+        state.withLock { if !$0.ended { $0.addLink(Link(identity: identity, attributes: [:])) } }
     }
 
     func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         let endNanos = instant().nanosecondsSinceEpoch
         let keep = sink.keepsSpans
-        // Encoded under the lock, from the state in place (no copy of it); nothing when the sink throws spans away.
-        let encoded: EncodedSpan? = state.withLock { state in
-            guard !state.ended else { return nil }
+        // Encoded under the lock, from the state in place (no copy of it), straight into the sink's storage; nothing
+        // when the sink throws spans away.
+        state.withLock { state in
+            guard !state.ended else { return }
             state.ended = true
-            return keep ? self.encoded(state, endNanos: endNanos) : nil
+            if keep { sink.consume { encode(&state, endNanos: endNanos, into: &$0) } }
         }
-        if let encoded { sink.consume(encoded) }
     }
 
     // MARK: - OTLP
 
     /// What `end` would send now, in both forms: for the tests, which compare the two.
-    func snapshot(endNanos: UInt64) -> (encoded: EncodedSpan, reference: OTLPSpan) {
+    func snapshot(endNanos: UInt64) -> (encoded: [UInt8], reference: OTLPSpan) {
         let current = state.withLock { $0 }
-        return (encoded(current, endNanos: endNanos), otlpSpan(current, endNanos: endNanos))
+        var copy = current
+        return (ProtobufWriter.encode(capacity: 320) { encode(&copy, endNanos: endNanos, into: &$0) }, otlpSpan(current, endNanos: endNanos))
     }
 
     /// The `Span` message, written straight from the recorded state: the same bytes as encoding `otlpSpan`.
-    private func encoded(_ state: State, endNanos: UInt64) -> EncodedSpan {
-        EncodedSpan(bytes: ProtobufWriter.encode(capacity: 320) { encode(state, endNanos: endNanos, into: &$0) })
-    }
-
-    private func encode(_ state: State, endNanos: UInt64, into writer: inout ProtobufWriter) {
+    /// `inout` only so that the state is not copied (it is not changed).
+    private func encode(_ state: inout State, endNanos: UInt64, into writer: inout ProtobufWriter) {
         writer.traceID(1, identity.traceID)
         writer.spanID(2, identity.spanID)
         if let parentSpanID { writer.spanID(4, parentSpanID) }
@@ -192,9 +203,10 @@ final class RecordingSpan: Span {
         if startNanos != 0 { writer.fixed64(7, startNanos) }
         let end = max(endNanos, startNanos)
         if end != 0 { writer.fixed64(8, end) }
-        // By index: `for pair in` copied every attribute out of the array.
-        for index in state.attributes.indices {
-            OTLPProtobufEncoder.attribute(9, state.attributes[index].key, state.attributes[index].value, into: &writer)
+        // Through pointers: `for pair in` and the subscripts copied every attribute out of the array.
+        state.attributes.withUnsafeBufferPointer { attributes in
+            guard let first = attributes.baseAddress else { return }
+            for index in attributes.indices { RecordedAttribute.encode(first + index, 9, into: &writer) }
         }
         for event in state.events {
             writer.message(11) { writer in
@@ -203,7 +215,7 @@ final class RecordingSpan: Span {
                 OTLPProtobufEncoder.attributes(3, event.attributes, into: &writer)
             }
         }
-        for link in state.links {
+        state.forEachLink { link in
             writer.message(13) { writer in
                 writer.traceID(1, link.identity.traceID)
                 writer.spanID(2, link.identity.spanID)
@@ -236,7 +248,9 @@ final class RecordingSpan: Span {
             otlp.attributes = OTLPAttributes.keyValues(event.attributes)
             return otlp
         }
-        span.links = state.links.map { link in
+        var links: [Link] = []
+        state.forEachLink { links.append($0) }
+        span.links = links.map { link in
             var otlp = OTLPSpan.Link()
             otlp.traceID = link.identity.traceID.data
             otlp.spanID = link.identity.spanID.data

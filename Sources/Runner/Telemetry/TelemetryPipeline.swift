@@ -15,8 +15,8 @@ final class TelemetryPipeline: Sendable {
     let resource: TelemetryResource
     let tracer: OTLPTracer
     let metrics: MetricsRecorder
-    let spanQueue: BatchQueue<EncodedSpan>
-    let logQueue: BatchQueue<EncodedLogRecord>
+    let spanQueue: BatchQueue<EncodedItems>
+    let logQueue: BatchQueue<EncodedItems>
     let metricCounters = ExportCounters()
     /// Logs that go to stdout and the collector.
     let logger: Logger
@@ -86,12 +86,16 @@ final class TelemetryPipeline: Sendable {
         self.grpcClients = Array(grpcClients.values)
         #endif
 
-        let spanExporter: any BatchExporter<EncodedSpan> =
-            tracesHTTP.map { SpanBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedSpan>()
-        let logExporter: any BatchExporter<EncodedLogRecord> =
-            logsHTTP.map { LogBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedLogRecord>()
-        let spanQueue = BatchQueue(settings: configuration.spanBatch, exporter: spanExporter)
-        let logQueue = BatchQueue(settings: configuration.logBatch, exporter: logExporter)
+        let spanExporter: any BatchExporter<EncodedBatch> =
+            tracesHTTP.map { EncodedBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedBatch>()
+        let logExporter: any BatchExporter<EncodedBatch> =
+            logsHTTP.map { EncodedBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedBatch>()
+        let spanQueue = BatchQueue(
+            settings: configuration.spanBatch, storage: EncodedItems(chunkCapacity: configuration.spanBatch.maxExportBatchSize),
+            exporter: spanExporter)
+        let logQueue = BatchQueue(
+            settings: configuration.logBatch, storage: EncodedItems(chunkCapacity: configuration.logBatch.maxExportBatchSize),
+            exporter: logExporter)
         self.spanQueue = spanQueue
         self.logQueue = logQueue
         tracer = OTLPTracer(sink: tracesHTTP == nil ? NoSpanSink() : spanQueue)
@@ -152,10 +156,9 @@ final class TelemetryPipeline: Sendable {
 
     /// Sends log records logged after `finish` (the summary) in one request.
     func exportLateLogs(deadline: ContinuousClock.Instant) async {
-        let records = logRouter.takeDiverted()
-        guard !records.isEmpty, let logsHTTP else { return }
+        guard let records = logRouter.takeDiverted(), let logsHTTP else { return }
         logQueue.counters.produced(records.count)
-        let result = await LogBatchExporter(resource: resource, http: logsHTTP).export(records, deadline: deadline)
+        let result = await EncodedBatchExporter(resource: resource, http: logsHTTP).export(records, deadline: deadline)
         logQueue.counters.exported(result.exported)
         logQueue.counters.dropped(records.count - result.exported)
     }
@@ -194,37 +197,39 @@ final class TelemetryPipeline: Sendable {
 
 /// Sends log records to the queue until `divert()`, then keeps them for one last export.
 final class LogRouter: LogRecordSink {
-    private let queue: BatchQueue<EncodedLogRecord>?
-    private let diverted = Mutex<[EncodedLogRecord]?>(nil)
+    private let queue: BatchQueue<EncodedItems>?
+    /// After `divert()`: one chunk, whatever the count.
+    private let diverted = Mutex<EncodedItems?>(nil)
 
-    init(queue: BatchQueue<EncodedLogRecord>?) {
+    init(queue: BatchQueue<EncodedItems>?) {
         self.queue = queue
     }
 
     var keepsRecords: Bool { queue != nil }
 
-    func consume(_ record: EncodedLogRecord) {
+    func consume(encoding body: (inout ProtobufWriter) -> Void) {
         guard let queue else { return }
         let kept = diverted.withLock { records -> Bool in
             guard records != nil else { return false }
-            records!.append(record)
+            records!.append(body)
             return true
         }
-        if !kept { queue.append(record) }
+        if !kept { queue.append { $0.append(body) } }
     }
 
-    func divert() { diverted.withLock { if $0 == nil { $0 = [] } } }
+    func divert() { diverted.withLock { if $0 == nil { $0 = EncodedItems(chunkCapacity: .max, chunkBytes: 4096) } } }
 
-    func takeDiverted() -> [EncodedLogRecord] {
+    /// The records logged since `divert()` (nil if none), as one batch.
+    func takeDiverted() -> EncodedBatch? {
         diverted.withLock { records in
-            defer { records = [] }
-            return records ?? []
+            guard let count = records?.count, count > 0 else { return nil }
+            return records!.takeBatch(maxCount: .max)
         }
     }
 }
 
 /// Spans of a switched-off trace signal go nowhere.
 struct NoSpanSink: SpanSink {
-    func consume(_ span: EncodedSpan) {}
+    func consume(encoding body: (inout ProtobufWriter) -> Void) {}
     var keepsSpans: Bool { false }
 }
