@@ -91,6 +91,29 @@ struct BatchQueueTests {
         #expect(counts.dropped > 0)
     }
 
+    /// With `maxConcurrentExports` 2, two batches are exported at once (never more), and the counters are final when
+    /// the queue says it is finished, even when the last export to end is not the last one started.
+    @Test func concurrentExportsOverlapAndCountExactly() async {
+        let exporter = ConcurrencyRecordingExporter(delay: .milliseconds(100))
+        var settings = BatchSettings(scheduleDelay: .seconds(60), exportTimeout: .seconds(5), maxQueueSize: 100, maxExportBatchSize: 10)
+        settings.maxConcurrentExports = 2
+        let queue = BatchQueue(settings: settings, exporter: exporter)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await queue.run() }
+            for item in 0..<65 {
+                queue.append(item)
+                await queue.waitForCapacity()
+            }
+            queue.shutdown(deadline: .now.advanced(by: .seconds(20)))
+        }
+        #expect(queue.isFinished)
+        #expect(queue.counters.snapshot == .init(produced: 65, exported: 65, dropped: 0))
+        let state = exporter.state.withLock { $0 }
+        #expect(state.items.sorted() == Array(0..<65))
+        #expect(state.batchSizes.sorted() == [5, 10, 10, 10, 10, 10, 10])
+        #expect(state.maxInFlight == 2)
+    }
+
     /// Spans encoded into the queue's chunks go out as whole chunks of `maxExportBatchSize`, then the rest, each batch
     /// the spans' `Span` messages framed as `ScopeSpans.spans`, in order; an exported chunk's memory is used again.
     @Test func encodedItemsGoOutInWholeChunks() async throws {
@@ -144,5 +167,36 @@ final class EncodedRecordingExporter: BatchExporter, Sendable {
     func export(_ batch: EncodedBatch, deadline: ContinuousClock.Instant) async -> ExportResult {
         batches.withLock { $0.append(Copy(count: batch.count, bytes: batch.bytes)) }
         return ExportResult(exported: batch.count, dropped: 0)
+    }
+}
+
+/// Counts the exports in flight at once.
+final class ConcurrencyRecordingExporter: BatchExporter, Sendable {
+    struct State {
+        var inFlight = 0
+        var maxInFlight = 0
+        var items: [Int] = []
+        var batchSizes: [Int] = []
+    }
+
+    let state = Mutex(State())
+    let delay: Duration
+
+    init(delay: Duration) {
+        self.delay = delay
+    }
+
+    func export(_ items: [Int], deadline: ContinuousClock.Instant) async -> ExportResult {
+        state.withLock { state in
+            state.inFlight += 1
+            state.maxInFlight = max(state.maxInFlight, state.inFlight)
+        }
+        try? await Task.sleep(for: delay)
+        state.withLock { state in
+            state.inFlight -= 1
+            state.items += items
+            state.batchSizes.append(items.count)
+        }
+        return ExportResult(exported: items.count, dropped: 0)
     }
 }

@@ -3,7 +3,9 @@ import Synchronization
 /// A bounded queue in front of an exporter, after swift-otel's batch processor, changed for a batch job:
 /// when the queue is full the producer waits (`waitForCapacity`) instead of dropping, so memory stays
 /// bounded and nothing is lost while the collector is slow. Items go out in batches of
-/// `maxExportBatchSize`, as soon as a batch is full or every `scheduleDelay`, one export at a time. The items are
+/// `maxExportBatchSize`, as soon as a batch is full or every `scheduleDelay`, up to
+/// `maxConcurrentExports` exports at a time (as the collector's exporters' `sending_queue.num_consumers`: while one
+/// batch waits for the collector's answer, the next one is on its way). The items are
 /// kept in `Storage`: an array of them, or `EncodedItems` (the spans and log records, encoded where they are made).
 final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage.Batch: Sendable {
     typealias Batch = Storage.Batch
@@ -16,8 +18,11 @@ final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage
 
     private struct State {
         var items: Storage
-        var wakeup: CheckedContinuation<Void, Never>?
+        /// Export workers waiting for work.
+        var idleWorkers: [CheckedContinuation<Void, Never>] = []
         var wakePending = false
+        /// Batches taken and not yet counted.
+        var inFlight = 0
         var timerFired = false
         var capacityWaiters: [CheckedContinuation<Void, Never>] = []
         var flushDeadline: ContinuousClock.Instant?
@@ -42,7 +47,7 @@ final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage
             guard !state.finished else { return (false, nil) }
             add(&state.items)
             queued.store(state.items.count, ordering: .relaxed)
-            guard state.items.count == settings.maxExportBatchSize else { return (true, nil) }
+            guard state.items.count % settings.maxExportBatchSize == 0 else { return (true, nil) }
             return (true, Self.takeWakeup(&state))
         }
         if !accepted { counters.dropped(1) }
@@ -76,7 +81,8 @@ final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage
     // MARK: - Export loop
 
     /// Exports until `shutdown(deadline:)` has been called and the queue is drained (or the deadline
-    /// passed, dropping and counting the rest). Runs the schedule-delay timer as a child task.
+    /// passed, dropping and counting the rest), with `maxConcurrentExports` workers. Runs the schedule-delay timer as
+    /// a child task.
     func run() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
@@ -89,20 +95,25 @@ final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage
                     wake?.resume()
                 }
             }
-            await exportLoop()
+            await withTaskGroup(of: Void.self) { workers in
+                for _ in 0..<max(1, settings.maxConcurrentExports) { workers.addTask { await self.exportLoop() } }
+            }
             group.cancelAll()
         }
     }
 
     /// Stops accepting items and drains the queue before `deadline`; `run()` returns when done.
     func shutdown(deadline: ContinuousClock.Instant) {
-        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let idle = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.flushDeadline = deadline
-            return Self.takeWakeup(&state)
+            defer { state.idleWorkers.removeAll() }
+            return state.idleWorkers
         }
-        wake?.resume()
+        idle.forEach { $0.resume() }
     }
 
+    /// One export worker. While flushing, a worker that finds nothing left to take stops; the last one (no export in
+    /// flight) marks the queue finished, so the counters are final once `isFinished` is true.
     private func exportLoop() async {
         while true {
             await waitForWork()
@@ -111,23 +122,28 @@ final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage
                 let result = await exporter.export(batch, deadline: deadline)
                 counters.exported(result.exported)
                 counters.dropped(result.dropped + max(0, batch.count - result.exported - result.dropped))
-                state.withLock { $0.items.recycle(batch) }
+                state.withLock { state in
+                    state.items.recycle(batch)
+                    state.inFlight -= 1
+                }
             }
-            let done = state.withLock { state -> [CheckedContinuation<Void, Never>]? in
-                guard let flushDeadline = state.flushDeadline else { return nil }
-                if state.items.count > 0, ContinuousClock.now < flushDeadline { return nil }
+            let (stop, resume) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                guard let flushDeadline = state.flushDeadline else { return (false, []) }
+                if state.items.count > 0, ContinuousClock.now < flushDeadline { return (false, []) }
                 // Past the flush deadline: what is left cannot be delivered in time.
                 counters.dropped(state.items.count)
                 state.items.removeAll()
                 queued.store(0, ordering: .relaxed)
+                guard state.inFlight == 0 else { return (true, []) }  // the worker exporting finishes the queue
                 state.finished = true
-                defer { state.capacityWaiters.removeAll() }
-                return state.capacityWaiters
+                defer {
+                    state.capacityWaiters.removeAll()
+                    state.idleWorkers.removeAll()
+                }
+                return (true, state.capacityWaiters + state.idleWorkers)
             }
-            if let done {
-                done.forEach { $0.resume() }
-                return
-            }
+            resume.forEach { $0.resume() }
+            if stop { return }
         }
     }
 
@@ -141,6 +157,7 @@ final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage
                 return nil
             }
             let batch = state.items.takeBatch(maxCount: settings.maxExportBatchSize)
+            state.inFlight += 1
             queued.store(state.items.count, ordering: .relaxed)
             var waiters: [CheckedContinuation<Void, Never>] = []
             if state.items.count < settings.maxQueueSize {
@@ -163,20 +180,20 @@ final class BatchQueue<Storage: BatchStorage & Sendable>: Sendable where Storage
                     state.wakePending = false
                     return true
                 }
-                state.wakeup = continuation
+                state.idleWorkers.append(continuation)
                 return false
             }
             if resumeNow { continuation.resume() }
         }
     }
 
+    /// An idle worker to resume, or, if none waits, a note for the next one that there is work.
     private static func takeWakeup(_ state: inout State) -> CheckedContinuation<Void, Never>? {
-        guard let wakeup = state.wakeup else {
+        guard !state.idleWorkers.isEmpty else {
             state.wakePending = true
             return nil
         }
-        state.wakeup = nil
-        return wakeup
+        return state.idleWorkers.removeFirst()
     }
 }
 
