@@ -79,6 +79,29 @@ struct TelemetryFastPathTests {
         #expect(encoded == (try reference.serializedBytes()))
     }
 
+    /// The job's path: literal keys through `appendNewAttributes` (every kind `RecordedAttribute` keeps in its own
+    /// fields, and one it boxes), then a later `setAttribute` replacing one of them in place.
+    @Test func appendedLiteralAttributesEncodeAsTheirMessage() throws {
+        let span = RecordingSpan(
+            name: "process_record", context: .topLevel, identity: Self.identity, parentSpanID: nil, kind: .internal, startNanos: 1_000,
+            sink: NoSpanSink())
+        span.appendNewAttributes { attributes in
+            attributes.append("record.id", .string("rec-42"))
+            attributes.append("job.shard.index", .int64(3))
+            attributes.append("ok", .bool(false))
+            attributes.append("prediction", 0.1 + 0.2)
+            attributes.append("list", .stringArray(["a", "b"]))
+        }
+        span.setAttribute("ok", .bool(true))
+        let (encoded, reference) = span.snapshot(endNanos: 2_000)
+        #expect(reference.attributes.map(\.key) == ["record.id", "job.shard.index", "ok", "prediction", "list"])
+        #expect(reference.attributes[2].value.boolValue == true)
+        #expect(reference.attributes[3].value.doubleValue == 0.1 + 0.2)
+        #expect(reference.attributes[4].value.arrayValue.values.map(\.stringValue) == ["a", "b"])
+        #expect(encoded == (try reference.serializedBytes()))
+        #expect(span.attributes.get("record.id") == .string("rec-42"))
+    }
+
     @Test func requestsAroundEncodedItemsAreTheMessages() throws {
         let traces = Self.tracesRequest
         let spans = traces.resourceSpans[0].scopeSpans[0].spans
