@@ -33,24 +33,28 @@ def sections(binary: Path) -> list[tuple[str, int, int]]:
     return out
 
 
-def resident_by_section(pid: int, binary: Path) -> collections.Counter:
-    """Resident 4 KiB pages of the executable's mappings, by the section each page belongs to."""
-    table = sections(binary)
+def resident_vaddrs(pid: int, binary: Path):
+    """The link-time addresses of the executable's resident 4 KiB pages in process `pid`."""
     real = str(binary.resolve())
     mappings = [line.split() for line in open(f"/proc/{pid}/maps") if line.rstrip().endswith(real)]
     if not mappings:
         bl.die(f"no mapping of {real} in /proc/{pid}/maps")
     base = int(mappings[0][0].split("-")[0], 16) - int(mappings[0][2], 16)  # the first segment maps file offset 0 at vaddr 0
-    pages: collections.Counter = collections.Counter()
     with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
         for fields in mappings:
             low, high = (int(x, 16) for x in fields[0].split("-"))
             for page in range(low, high, 4096):
                 pagemap.seek(page // 4096 * 8)
                 if struct.unpack("<Q", pagemap.read(8))[0] >> 63:
-                    vaddr = page - base
-                    name = next((n for n, a, s in table if a <= vaddr < a + max(s, 1)), "(between sections)")
-                    pages[name] += 1
+                    yield page - base
+
+
+def resident_by_section(pid: int, binary: Path) -> collections.Counter:
+    """Resident 4 KiB pages of the executable's mappings, by the section each page belongs to."""
+    table = sections(binary)
+    pages: collections.Counter = collections.Counter()
+    for vaddr in resident_vaddrs(pid, binary):
+        pages[next((n for n, a, s in table if a <= vaddr < a + max(s, 1)), "(between sections)")] += 1
     return pages
 
 

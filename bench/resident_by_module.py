@@ -18,7 +18,6 @@ import collections
 import http.client
 import json
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
+from resident import resident_vaddrs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # Families of modules that one decision would keep or drop.
@@ -100,26 +100,16 @@ def main() -> int:
                 bl.die("the collector did not answer")
             time.sleep(0.005)
         time.sleep(1.0)
-        real = str(binary.resolve())
-        mappings = [line.split() for line in open(f"/proc/{process.pid}/maps") if line.rstrip().endswith(real)]
-        base = int(mappings[0][0].split("-")[0], 16) - int(mappings[0][2], 16)
         owners: collections.Counter = collections.Counter()
-        with open(f"/proc/{process.pid}/pagemap", "rb") as pagemap:
-            for fields in mappings:
-                low, high = (int(x, 16) for x in fields[0].split("-"))
-                for page in range(low, high, 4096):
-                    pagemap.seek(page // 4096 * 8)
-                    if not struct.unpack("<Q", pagemap.read(8))[0] >> 63:
-                        continue
-                    vaddr = page - base
-                    on_page = set()
-                    index = bisect.bisect_right(starts, vaddr + 4095) - 1
-                    while index >= 0 and len(on_page) < 64 and sections[index][0] > vaddr - (1 << 20):
-                        if sections[index][1] > vaddr:
-                            on_page.add(sections[index][2])
-                        index -= 1
-                    for owner in on_page or {"(no input section)"}:
-                        owners[owner] += 1 / max(1, len(on_page))
+        for vaddr in resident_vaddrs(process.pid, binary):
+            on_page = set()
+            index = bisect.bisect_right(starts, vaddr + 4095) - 1
+            while index >= 0 and len(on_page) < 64 and sections[index][0] > vaddr - (1 << 20):
+                if sections[index][1] > vaddr:
+                    on_page.add(sections[index][2])
+                index -= 1
+            for owner in on_page or {"(no input section)"}:
+                owners[owner] += 1 / max(1, len(on_page))
     finally:
         bl.stop(process, "collector")
     total = sum(owners.values())
