@@ -159,24 +159,18 @@ enum OTLPProtobufEncoder {
     /// A swift-distributed-tracing attribute as a `KeyValue`, as `OTLPAttributes.value` converts it (scalars
     /// directly, the rest through that conversion).
     static func attribute(_ field: Int, _ key: String, _ value: SpanAttribute, into writer: inout ProtobufWriter) {
-        keyValue(field, key, into: &writer) { writer in
-            switch value {
-            case .int64(let number): writer.int(3, number)
-            case .int32(let number): writer.int(3, Int64(number))
-            case .double(let number): writer.double(4, number)
-            case .bool(let flag): writer.varint(2, flag ? 1 : 0)
-            case .string(let text): writer.string(1, text)
-            default: anyValue(OTLPAttributes.value(value), into: &writer)
-            }
-        }
-    }
-
-    /// A `KeyValue` whose `AnyValue` body `value` writes.
-    @inline(__always)
-    static func keyValue(_ field: Int, _ key: String, into writer: inout ProtobufWriter, value: (inout ProtobufWriter) -> Void) {
         writer.message(field) { writer in
             if !key.isEmpty { writer.string(1, key) }
-            writer.message(2, value)
+            writer.message(2) { writer in
+                switch value {
+                case .int64(let number): writer.int(3, number)
+                case .int32(let number): writer.int(3, Int64(number))
+                case .double(let number): writer.double(4, number)
+                case .bool(let flag): writer.varint(2, flag ? 1 : 0)
+                case .string(let text): writer.string(1, text)
+                default: anyValue(OTLPAttributes.value(value), into: &writer)
+                }
+            }
         }
     }
 

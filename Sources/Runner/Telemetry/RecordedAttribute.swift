@@ -5,6 +5,8 @@ import Tracing
 /// fields; the rest (a key that is not a literal, a string value, any other value) sits in one optional box. (An enum
 /// with `String` or `SpanAttribute` payloads, and `SpanAttribute` itself with its many cases, is copied through runtime
 /// witnesses each time it is stored or a `switch` reads it.)
+/// The trade-off, measured: a `String` key field instead of the box would save `setAttribute` (keys not literal) an
+/// allocation, but brings back a witness copy per stored attribute: 14,136 → 15,093 instructions per job record.
 struct RecordedAttribute {
     private enum Kind: UInt8 {
         case double, int64, bool, string, other
