@@ -16,17 +16,22 @@ let swiftSettings: [SwiftSetting] = [
 /// `swift build --disable-default-traits`. The generated service code lives in its own target, `OTLPGRPC`.
 let grpc: TargetDependencyCondition? = .when(traits: ["GRPC"])
 
-/// How the collector's release executable is linked on Linux (BENCHMARKS.md, "Start-up and resident memory"): with lld;
-/// exporting no dynamic symbols (the static Swift runtime's link arguments export every symbol of ours: 54,000 of
-/// them, 5 MB of `.dynsym`, `.dynstr` and hash table that the loader reads); with the relative relocations packed
-/// (DT_RELR, glibc 2.36+, Debian 12's: 3.3 MB of `.rela.dyn` that the loader reads whole become 28 KB); and with the
-/// functions it executes first in the text (`orderFile`, written by bench/order_file.py), so the pages it touches
-/// are a few MiB instead of being spread over 32 MB; every module compiled with `-Xswiftc -Xfrontend -Xswiftc
-/// -function-sections` (scripts/build-release.sh, the Dockerfiles' build line) lets it place each function.
-func collectorLinking(orderFile: String) -> [LinkerSetting] {
+/// How the collector's release executable is linked on Linux (BENCHMARKS.md, "Start-up and resident memory"):
+/// - statically, C libraries included (`-static-executable`; the image's base still has glibc's name-service modules
+///   for host names): no dynamic loader, no shared libraries (libc, libstdc++, libm: 3.8 MiB resident in the dynamic
+///   build), and, not position-independent, no relocations to apply at start (a PIE wrote 1.3 MiB of `.data.rel.ro`
+///   pages and took ~5 ms more to its first answer);
+/// - with the functions it executes laid out side by side (`sectionOrder`, written by bench/order_file.py: gold's
+///   `--section-ordering-file`), so the pages it touches are a few MiB instead of being spread over 19 MB; every
+///   module compiled with `-Xswiftc -Xfrontend -Xswiftc -function-sections` (scripts/build-release.sh, the
+///   Dockerfiles' build line) gives each function a section, and the file's globs also gather the functions the
+///   compiler gives no symbol (`.text..L*`: closures, object destroyers) and glibc's per-CPU string functions;
+/// - with gold, Swift's default linker on Linux, as the runner: lld takes an undefined symbol from the first archive
+///   on the line that defines it, and a specialization FoundationEssentials needs, also defined in libFoundation.a's
+///   FileManager.swift.o, brought all of Foundation and ICU back (`-Xlinker --why-extract=FILE` shows the chain).
+func collectorLinking(sectionOrder: String) -> [LinkerSetting] {
     [.unsafeFlags([
-        "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/\(orderFile)", "-Xlinker", "--no-warn-symbol-ordering",
+        "-static-executable", "-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/\(sectionOrder)",
     ], .when(platforms: [.linux], configuration: .release))]
 }
 
@@ -83,7 +88,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -105,6 +109,11 @@ let package = Package(
             exclude: ["OTLP/Proto"],
             swiftSettings: swiftSettings
         ),
+        // libyaml, the YAML parser of the collector's configuration (Config/YAMLComposer.swift): Debian's libyaml-dev,
+        // linked statically into the release collector. Yams, which wraps the same parser, imports all of Foundation.
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // glibc's malloc.h (malloc_trim, for memory_limiter), which Swift's Glibc module leaves out.
+        .systemLibrary(name: "CGlibcMalloc"),
         // The OTLP services' gRPC stubs, generated once by scripts/generate-otlp.sh (protoc-gen-grpc-swift-2) and
         // committed. Only built when the GRPC trait is on (the targets below depend on it under that condition).
         .target(
@@ -123,25 +132,28 @@ let package = Package(
                 "Shared",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                // HummingbirdCore's server without Hummingbird's `Application` (Component/HTTPServing.swift says why).
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
+                "CLibYAML",
+                "CGlibcMalloc",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .target(name: "OTLPGRPC", condition: grpc),
                 .product(name: "GRPCCore", package: "grpc-swift-2", condition: grpc),
-                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport", condition: grpc),
+                // The transport core without TLS (Receivers/OTLP/PlaintextGRPCListener.swift says why).
+                .product(name: "GRPCNIOTransportHTTP2TransportServices", package: "grpc-swift-nio-transport", condition: grpc),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf", condition: grpc),
             ],
             exclude: ["Linker"],
             swiftSettings: swiftSettings,
-            linkerSettings: collectorLinking(orderFile: "Sources/Collector/Linker/collector.order")
+            linkerSettings: collectorLinking(sectionOrder: "Sources/Collector/Linker/collector.order")
         ),
         .executableTarget(
             name: "Runner",
@@ -188,6 +200,7 @@ let package = Package(
             dependencies: [
                 "Collector",
                 "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -14,7 +14,8 @@ COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 # Release build, Swift runtime linked statically, own scratch path, stripped; plus the
-# libz.so.1 the runtime base lacks (see collector.Dockerfile).
+# libz.so.1 the binary needs (compress-nio links the system libz) and the runtime base lacks
+# (cc-debian12 has no zlib1g; Debian 13's cc has): the builder's, Debian 12's zlib1g.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections \
     --product runner --scratch-path /src/.build-static \

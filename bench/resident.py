@@ -33,13 +33,24 @@ def sections(binary: Path) -> list[tuple[str, int, int]]:
     return out
 
 
+def first_load_vaddr(binary: Path) -> int:
+    """The link address of the executable's first PT_LOAD segment."""
+    for line in subprocess.run(["readelf", "-lW", str(binary)], capture_output=True, text=True, check=True).stdout.splitlines():
+        fields = line.split()
+        if fields[:1] == ["LOAD"]:
+            return int(fields[2], 16) - int(fields[1], 16)
+    bl.die(f"no PT_LOAD segment in {binary}")
+
+
 def resident_vaddrs(pid: int, binary: Path):
     """The link-time addresses of the executable's resident 4 KiB pages in process `pid`."""
     real = str(binary.resolve())
     mappings = [line.split() for line in open(f"/proc/{pid}/maps") if line.rstrip().endswith(real)]
     if not mappings:
         bl.die(f"no mapping of {real} in /proc/{pid}/maps")
-    base = int(mappings[0][0].split("-")[0], 16) - int(mappings[0][2], 16)  # the first segment maps file offset 0 at vaddr 0
+    # The first mapping is the first PT_LOAD segment (file offset 0): at link address 0 in a position-independent
+    # executable, at its p_vaddr (0x200000 with lld) in a static one.
+    base = int(mappings[0][0].split("-")[0], 16) - int(mappings[0][2], 16) - first_load_vaddr(binary)
     with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
         for fields in mappings:
             low, high = (int(x, 16) for x in fields[0].split("-"))

@@ -4,7 +4,7 @@
     bench/resident_by_module.py [--top 25]
 
 Relinks the release collector (the link command of `.build-static/release.yaml`, as `scripts/build-release.sh` made
-it) with an lld map (`-Map`) into $BENCH_WORK, starts that binary with the benchmarks' configuration, sends one request,
+it) with a link map (`-Map`) into $BENCH_WORK, starts that binary with the benchmarks' configuration, sends one request,
 waits a second, reads /proc/PID/pagemap, and gives every resident page of the executable to the input sections (object
 files, grouped by Swift module or static library) that lie on it, split evenly when several do. Text pages are touched
 by the code that runs; `.rodata`/`.data.rel.ro` pages mostly by the Swift runtime's protocol-conformance scans, which
@@ -30,10 +30,11 @@ from resident import resident_vaddrs  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # Families of modules that one decision would keep or drop.
 FAMILIES = [
-    ("Foundation, CoreFoundation, ICU (Yams and Hummingbird import Foundation)", r"Foundation|CoreFoundation|ICU|_CF"),
-    ("TLS and crypto: BoringSSL, X509, swift-crypto, NIOSSL, ASN.1 (the gRPC transport's TLS)", r"BoringSSL|X509|Crypto|NIOSSL|ASN1"),
+    ("Foundation, FoundationEssentials, CoreFoundation, ICU", r"Foundation|CoreFoundation|ICU|_CF"),
+    ("TLS and crypto: BoringSSL, X509, swift-crypto, NIOSSL, ASN.1", r"BoringSSL|X509|Crypto|NIOSSL|ASN1"),
     ("gRPC: grpc-swift, NIOHTTP2", r"GRPC|NIOHTTP2"),
     ("Swift runtime and standard library", r"^libswift"),
+    ("C libraries: glibc, libstdc++, libm, zlib, libyaml", r"^(libc|libstdc\+\+|libm-|libm\.|libz|libyaml|libgcc)"),
 ]
 
 
@@ -52,18 +53,23 @@ def link_with_map(work: Path) -> tuple[Path, Path]:
 
 
 def input_sections(link_map: Path) -> list[tuple[int, int, str]]:
-    """(start, end, owner) of every allocated input section; owner = Swift module or static library."""
+    """(start, end, owner) of every allocated input section of a GNU-style map (gold's `-Map`: ` NAME 0xADDR 0xSIZE
+    FILE`, or NAME alone on a line when it is long); owner = Swift module or static library."""
     sections = []
+    pending = False
     for line in link_map.open():
-        m = re.match(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+( +)(\S.*)$", line.rstrip("\n"))
-        if not m or len(m.group(3)) != 9:
+        line = line.rstrip("\n")
+        m = re.match(r"^ \S+\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$", line) or \
+            (re.match(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$", line) if pending else None)
+        pending = bool(re.match(r"^ \S+$", line))
+        if not m:
             continue
-        start, size, name = int(m.group(1), 16), int(m.group(2), 16), m.group(4)
+        start, size, name = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
         if not size or not start:
             continue
         module = re.search(r"/release/([^/]+)\.build/", name)
         library = re.search(r"([^/()]+\.a)\(", name)
-        owner = module.group(1) if module else library.group(1) if library else re.sub(r"^.*/|:\(.*$", "", name)
+        owner = module.group(1) if module else library.group(1) if library else re.sub(r"^.*/", "", name)
         sections.append((start, start + size, owner))
     return sorted(sections)
 

@@ -1,4 +1,11 @@
 import ArgumentParser
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The entry point. `collector [run] --config FILE…`, the command line of every deployment, starts the collector
 /// without swift-argument-parser's command tree: building it (reflection over every command's property wrappers,
@@ -8,16 +15,30 @@ import ArgumentParser
 /// fast path takes the same meaning (CommandLineTests compares the two).
 @main
 enum CollectorMain {
-    static func main() async {
+    /// Synchronous on purpose: an `async` main parks the main thread in `dispatch_main()`, which ends it with
+    /// `pthread_exit`, and that forced unwind reads the unwind tables of the frames below it (≈ 1 MiB of
+    /// `.eh_frame_hdr`/`.eh_frame` pages resident for good; in a statically linked executable, libgcc first sorts every
+    /// FDE of the binary: 6 MiB). Here the main thread waits for the run on the global executor and exits with it.
+    static func main() {
         guard let paths = RunArguments.configPaths(CommandLine.arguments.dropFirst()) else {
-            await CollectorCommand.main()
-            return
+            // Help, validate, mistakes: swift-argument-parser's async entry point, which may need the main actor,
+            // so the main thread serves the main queue.
+            Task { @MainActor in
+                await CollectorCommand.main()
+                exit(0)
+            }
+            dispatchMain()
         }
-        do {
-            try await RunCommand.run(configPaths: paths)
-        } catch {
-            CollectorCommand.exit(withError: error)
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                try await RunCommand.run(configPaths: paths)
+            } catch {
+                CollectorCommand.exit(withError: error)
+            }
+            finished.signal()
         }
+        finished.wait()
     }
 }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads `--config` sources, merges them left to right, expands environment references and decodes.
 struct ConfigLoader {
@@ -46,17 +50,21 @@ struct ConfigLoader {
     private static func filePath(_ source: String) throws -> String {
         if source.hasPrefix("file:") { return String(source.dropFirst(5)) }
         if let colon = source.firstIndex(of: ":"), source[..<colon].allSatisfy({ $0.isLetter }), source[..<colon].count > 1 {
-            throw CocoaError(.fileReadUnsupportedScheme, userInfo: [NSLocalizedDescriptionKey: "unsupported scheme \"\(source[..<colon])\" (only files are served)"])
+            throw UnsupportedScheme(scheme: String(source[..<colon]))
         }
         return source
     }
 
+    private struct UnsupportedScheme: Error {
+        var scheme: String
+    }
+
     private static func reason(_ error: any Error) -> String {
+        if let unsupported = error as? UnsupportedScheme { return "unsupported scheme \"\(unsupported.scheme)\" (only files are served)" }
         if let cocoa = error as? CocoaError {
             switch cocoa.code {
             case .fileReadNoSuchFile: return "no such file"
             case .fileReadNoPermission: return "permission denied"
-            case .fileReadUnsupportedScheme: return (cocoa.userInfo[NSLocalizedDescriptionKey] as? String) ?? "unsupported scheme"
             default: break
             }
         }

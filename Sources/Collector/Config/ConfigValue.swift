@@ -1,5 +1,3 @@
-import Yams
-
 /// A decoded YAML tree, scalars kept as their source text until a component reads them with a type
 /// (so `${env:PORT}` can expand before typing, as upstream's confmap does).
 indirect enum ConfigValue: Sendable, Equatable {
@@ -20,45 +18,9 @@ indirect enum ConfigValue: Sendable, Equatable {
         }
     }
 
-    /// Parses one YAML document; an empty document is `.null`.
+    /// Parses one YAML document; an empty document is `.null` (`YAMLComposer`).
     static func parse(yaml: String) throws(ConfigError) -> ConfigValue {
-        do {
-            // `.basic`: no tag resolution. Only scalar text and style are read here, and the default resolver compiles seven ICU
-            // regexes on first use (≈ 9 M instructions, 9 % of start-up, and the ICU property data it maps).
-            guard let node = try Yams.compose(yaml: yaml, .basic) else { return .null }
-            return try ConfigValue(node: node)
-        } catch let error as ConfigError {
-            throw error
-        } catch {
-            throw ConfigError("cannot parse YAML: \(error)")
-        }
-    }
-
-    private init(node: Node) throws(ConfigError) {
-        switch node {
-        case .scalar(let scalar):
-            let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
-            if !quoted && scalar.style != .literal && scalar.style != .folded
-                && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-            {
-                self = .null
-            } else {
-                self = .scalar(scalar.string, quoted: quoted || scalar.style == .literal || scalar.style == .folded)
-            }
-        case .sequence(let sequence):
-            var items: [ConfigValue] = []
-            for item in sequence { items.append(try ConfigValue(node: item)) }
-            self = .sequence(items)
-        case .mapping(let mapping):
-            var entries: [(key: String, value: ConfigValue)] = []
-            for (key, value) in mapping {
-                guard case .scalar(let keyScalar) = key else { throw ConfigError("mapping keys must be scalars") }
-                entries.append((keyScalar.string, try ConfigValue(node: value)))
-            }
-            self = .mapping(entries)
-        case .alias:
-            throw ConfigError("YAML aliases are not supported")
-        }
+        try YAMLComposer.compose(yaml)
     }
 
     /// The value of `key` in a mapping (nil when absent or not a mapping).

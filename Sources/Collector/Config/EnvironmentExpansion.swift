@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Expands `${env:NAME}`, `${NAME}` and `${env:NAME:-default}` in configuration values, with `$$`
 /// as an escaped `$`, following upstream's confmap rules (reference §10.2): only values are expanded,
@@ -84,9 +88,9 @@ struct EnvironmentExpansion {
         }
         var name = reference
         var fallback: Substring? = nil
-        if let range = reference.range(of: ":-") {
-            name = reference[..<range.lowerBound]
-            fallback = reference[range.upperBound...]
+        if let colon = reference.indices.first(where: { reference[$0...].hasPrefix(":-") }) {
+            name = reference[..<colon]
+            fallback = reference[reference.index(colon, offsetBy: 2)...]
         }
         guard Self.isValidName(name) else {
             throw ConfigError(

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The collector's console log layout, as upstream's zap console encoder writes it (reference §6.3):
 /// `<time>\t<level>\t<message>\t<fields as JSON>`, time in UTC with milliseconds

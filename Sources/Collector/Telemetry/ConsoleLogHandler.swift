@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import Synchronization
 
@@ -82,9 +91,9 @@ final class LogOutput: Sendable {
         case "stdout": return .standardOutput
         case "stderr": return .standardError
         default:
-            let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            let fd = systemOpen(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot open \(path): \(String(cString: strerror(errno)))"])
+                throw LogOutputError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
             }
             return LogOutput(sink: .descriptor(fd), name: path)
         }
@@ -100,7 +109,7 @@ final class LogOutput: Sendable {
                 text.withUTF8 { bytes in
                     var offset = 0
                     while offset < bytes.count {
-                        let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                        let written = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
                         if written < 0 {
                             if errno == EINTR { continue }
                             return  // a closed pipe or full disk: nothing sensible left to do with this entry
@@ -112,3 +121,17 @@ final class LogOutput: Sendable {
         }
     }
 }
+
+/// A log or debug output path that cannot be opened.
+struct LogOutputError: Error, CustomStringConvertible {
+    let description: String
+}
+
+// The system calls under their own names: `LogOutput` has an `open` and a `write` of its own.
+#if canImport(Glibc)
+private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Glibc.open(path, flags, mode) }
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { Glibc.write(fd, bytes, count) }
+#elseif canImport(Darwin)
+private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Darwin.open(path, flags, mode) }
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { Darwin.write(fd, bytes, count) }
+#endif

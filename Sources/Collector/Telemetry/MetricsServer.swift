@@ -1,5 +1,5 @@
 import HTTPTypes
-import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -20,23 +20,22 @@ struct MetricsServer: Service {
         let endpoint = endpoint
         let logger = logger
         let onListening = onListening
-        let app = Application(
-            responder: Responder(telemetry: telemetry),
-            configuration: .init(address: .hostname(endpoint.host, port: endpoint.port), serverName: nil),
+        let server = HTTPServerService(
+            endpoint: Responder(telemetry: telemetry),
+            configuration: .init(address: .hostname(endpoint.host, port: endpoint.port)),
             onServerRunning: { channel in
                 let bound = Endpoint(host: endpoint.host, port: channel.localAddress?.port ?? endpoint.port)
                 logger.info("Serving metrics", metadata: ["address": "\(bound)", "level": "\(telemetry.level.name)"])
                 await onListening(bound.description)
             },
             logger: serverLogger)
-        try await app.run()
+        try await server.run()
     }
 
-    struct Responder: HTTPResponder {
-        typealias Context = BasicRequestContext
+    struct Responder: HTTPEndpoint {
         let telemetry: CollectorTelemetry
 
-        func respond(to request: Request, context: Context) async throws -> Response {
+        func respond(to request: Request) async throws -> Response {
             guard request.uri.path == "/metrics" else {
                 return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: "404 page not found\n")))

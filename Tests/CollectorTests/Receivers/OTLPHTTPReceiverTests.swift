@@ -18,7 +18,7 @@ struct OTLPHTTPReceiverTests {
         let routes: [String: OTLPHTTPReceiver.SignalRoute] = [
             "/v1/traces": .make(OTLPTracesRequest.self, consumer: traces, logger: .init(label: "test"))
         ]
-        return Application(responder: OTLPHTTPReceiver.Responder(routes: routes, maxBodySize: Self.limit))
+        return application(serving: OTLPHTTPReceiver.Responder(routes: routes, maxBodySize: Self.limit))
     }
 
     private func post(

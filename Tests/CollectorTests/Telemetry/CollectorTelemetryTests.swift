@@ -34,7 +34,7 @@ struct CollectorTelemetryTests {
                 OTLPTracesRequest.self, consumer: consumer, logger: Logger(label: "test"),
                 metrics: telemetry.receiver(ComponentID(type: "otlp"), transport: "http", signal: .traces))
         ]
-        return Application(responder: OTLPHTTPReceiver.Responder(routes: routes, maxBodySize: 1 << 20))
+        return application(serving: OTLPHTTPReceiver.Responder(routes: routes, maxBodySize: 1 << 20))
     }
 
     private func post(_ app: some ApplicationProtocol, _ body: ByteBuffer, contentType: String = "application/x-protobuf") async throws
@@ -269,7 +269,7 @@ struct CollectorTelemetryTests {
     func server() async throws {
         let telemetry = telemetry()
         telemetry.receiver(ComponentID(type: "otlp"), transport: "http", signal: .traces).accepted.increment(by: 11)
-        let app = Application(responder: MetricsServer.Responder(telemetry: telemetry))
+        let app = application(serving: MetricsServer.Responder(telemetry: telemetry))
         try await app.test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Shared
 
 /// The debug exporter's `verbosity: detailed` text: every field of every item, one per line, byte for byte as

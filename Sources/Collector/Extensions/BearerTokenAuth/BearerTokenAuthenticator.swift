@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import ServiceLifecycle
 import Shared
@@ -80,14 +84,25 @@ final class BearerTokenAuthenticator: Service, Sendable {
 
     /// The file's content without surrounding whitespace (a trailing newline is usual); nil when empty.
     private static func token(from data: Data) -> String? {
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? nil : text
+        let text = String(decoding: data, as: UTF8.self)
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else {
+            return nil
+        }
+        return String(text[first...last])
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        switch (error as? CocoaError)?.code {
+        case .fileReadNoSuchFile?: "no such file"
+        case .fileReadNoPermission?: "permission denied"
+        default: "\(error)"
+        }
     }
 
     private static func readToken(_ path: String, id: ComponentID) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TokenFileError(message: "extensions::\(id)::filename: cannot read \"\(path)\": \(error.localizedDescription)")
+            throw TokenFileError(message: "extensions::\(id)::filename: cannot read \"\(path)\": \(Self.reason(error))")
         }
         guard let token = token(from: data) else { throw TokenFileError(message: "extensions::\(id)::filename: \"\(path)\" is empty") }
         return token

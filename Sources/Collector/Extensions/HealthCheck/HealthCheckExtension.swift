@@ -1,6 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPTypes
-import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -18,9 +22,9 @@ struct HealthCheckExtension: Service {
     func run() async throws {
         var serverLogger = logger
         serverLogger.logLevel = .warning
-        let app = Application(
-            responder: Responder(config: config, state: state),
-            configuration: .init(address: .hostname(config.endpoint.host, port: config.endpoint.port), serverName: nil),
+        let server = HTTPServerService(
+            endpoint: Responder(config: config, state: state),
+            configuration: .init(address: .hostname(config.endpoint.host, port: config.endpoint.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.endpoint.port
                 logger.info("Starting health_check extension", metadata: [
@@ -28,15 +32,14 @@ struct HealthCheckExtension: Service {
                 ])
             },
             logger: serverLogger)
-        try await app.run()
+        try await server.run()
     }
 
-    struct Responder: HTTPResponder {
-        typealias Context = BasicRequestContext
+    struct Responder: HTTPEndpoint {
         let config: HealthCheckConfig
         let state: HealthState
 
-        func respond(to request: Request, context: Context) async throws -> Response {
+        func respond(to request: Request) async throws -> Response {
             if config.path != "/" && request.uri.path != config.path {
                 return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: "404 page not found\n")))

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Shared
 
 /// `processors: attributes:` (contrib `processor/attributesprocessor`, reference §5): `actions` (required)
@@ -368,7 +372,7 @@ enum AttributeValueYAML {
 
     /// YAML 1.2 core schema integers: decimal with an optional sign, `0o` octal, `0x` hex (and `_` separators).
     static func int(_ text: String) -> Int64? {
-        let plain = text.replacingOccurrences(of: "_", with: "")
+        let plain = text.filter { $0 != "_" }
         var body = Substring(plain)
         var negative = false
         if body.first == "+" || body.first == "-" {

@@ -1,5 +1,10 @@
+import CGlibcMalloc
 import CoreMetrics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import ServiceLifecycle
 import Shared
@@ -152,16 +157,11 @@ struct MemoryLimiterProcessor<Payload: PipelinePayload>: Consumer {
 }
 
 /// glibc's `malloc_trim(0)`: hands free heap pages back to the kernel so resident memory reflects what
-/// is in use. Looked up at run time, since `malloc.h` is not part of Swift's Glibc module; a no-op
-/// where the symbol does not exist (musl, Darwin).
+/// is in use. A no-op where there is no glibc (musl, Darwin).
 enum HeapTrim {
-    private typealias Trim = @convention(c) (Int) -> Int32
-    private static let trim: Trim? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: Trim.self)
-    }()
-
     static func releaseFreeMemory() {
-        _ = trim?(0)
+        #if canImport(Glibc)
+        _ = malloc_trim(0)
+        #endif
     }
 }

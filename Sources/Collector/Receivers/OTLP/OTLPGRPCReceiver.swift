@@ -1,7 +1,7 @@
 import CoreMetrics
 #if GRPC
 import GRPCCore
-import GRPCNIOTransportHTTP2Posix
+import GRPCNIOTransportHTTP2TransportServices
 import GRPCProtobuf
 import Logging
 import NIOCore
@@ -106,28 +106,28 @@ struct OTLPGRPCReceiver: Service {
     }
 
     /// The transport's settings from the receiver's keys.
-    var transportConfig: HTTP2ServerTransport.Posix.Config {
-        .defaults { transport in
-            // The transport's own limit resets the stream while the client is still sending, which clients report as
-            // CANCELLED; so it is set well above ours, and `WireDeserializer` answers RESOURCE_EXHAUSTED
-            // once the whole message (after decompression) is in. Beyond 4 times the limit the transport cuts it off.
-            transport.rpc.maxRequestPayloadSize = 4 * config.maxRecvMsgSize
-            transport.compression.enabledAlgorithms = [.gzip, .deflate]
-            transport.http2.maxConcurrentStreams = config.maxConcurrentStreams > 0 ? config.maxConcurrentStreams : nil
-            let keepalive = config.keepalive
-            transport.connection.maxIdleTime = keepalive.maxConnectionIdle
-            transport.connection.maxAge = keepalive.maxConnectionAge
-            transport.connection.maxGraceTime = keepalive.maxConnectionAgeGrace
-            transport.connection.keepalive.time = keepalive.time
-            transport.connection.keepalive.timeout = keepalive.timeout
-            transport.connection.keepalive.clientBehavior.minPingIntervalWithoutCalls = keepalive.minTime
-            transport.connection.keepalive.clientBehavior.allowWithoutCalls = keepalive.permitWithoutStream
-        }
+    var transportConfig: HTTP2ServerTransport.Custom<PlaintextGRPCListener>.Config {
+        var transport = HTTP2ServerTransport.Custom<PlaintextGRPCListener>.Config.defaults
+        // The transport's own limit resets the stream while the client is still sending, which clients report as
+        // CANCELLED; so it is set well above ours, and `WireDeserializer` answers RESOURCE_EXHAUSTED
+        // once the whole message (after decompression) is in. Beyond 4 times the limit the transport cuts it off.
+        transport.rpc.maxRequestPayloadSize = 4 * config.maxRecvMsgSize
+        transport.compression.enabledAlgorithms = [.gzip, .deflate]
+        transport.http2.maxConcurrentStreams = config.maxConcurrentStreams > 0 ? config.maxConcurrentStreams : nil
+        let keepalive = config.keepalive
+        transport.connection.maxIdleTime = keepalive.maxConnectionIdle
+        transport.connection.maxAge = keepalive.maxConnectionAge
+        transport.connection.maxGraceTime = keepalive.maxConnectionAgeGrace
+        transport.connection.keepalive.time = keepalive.time
+        transport.connection.keepalive.timeout = keepalive.timeout
+        transport.connection.keepalive.clientBehavior.minPingIntervalWithoutCalls = keepalive.minTime
+        transport.connection.keepalive.clientBehavior.allowWithoutCalls = keepalive.permitWithoutStream
+        return transport
     }
 
     func run() async throws {
         let address = try Self.socketAddress(config.endpoint)
-        let transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: .plaintext, config: transportConfig)
+        let transport = HTTP2ServerTransport.Custom(listenerFactory: PlaintextGRPCListener(address: address), config: transportConfig)
         let server = GRPCServer(transport: transport, services: services)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -139,11 +139,11 @@ struct OTLPGRPCReceiver: Service {
                 }
             }
             group.addTask {
-                let bound = try await server.transport.listeningAddress
+                let bound = await server.transport.listeningAddress
                 let text: String
-                if let ipv4 = bound.ipv4 {
+                if let ipv4 = bound?.ipv4 {
                     text = "\(ipv4.host):\(ipv4.port)"
-                } else if let ipv6 = bound.ipv6 {
+                } else if let ipv6 = bound?.ipv6 {
                     text = "[\(ipv6.host)]:\(ipv6.port)"
                 } else {
                     text = config.endpoint.description

@@ -1,6 +1,5 @@
 import CoreMetrics
 import HTTPTypes
-import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -88,13 +87,13 @@ struct OTLPHTTPReceiver: Service {
         var serverLogger = logger
         serverLogger.logLevel = .warning  // Hummingbird's own lines are not in upstream's shape
         let (readHeaderTimeout, readTimeout) = (config.readHeaderTimeout, config.readTimeout)
-        let app = Application(
-            responder: responder,
-            server: .http1(configuration: .init(
+        let server = HTTPServerService(
+            endpoint: responder,
+            http1: .init(
                 additionalChannelHandlers: [RequestDeadlineHandler(readHeaderTimeout: readHeaderTimeout, readTimeout: readTimeout)],
-                idleTimeout: config.idleTimeout.map(TimeAmount.init))),
+                idleTimeout: config.idleTimeout.map(TimeAmount.init)),
             configuration: .init(
-                address: .hostname(config.endpoint.host, port: config.endpoint.port), serverName: nil,
+                address: .hostname(config.endpoint.host, port: config.endpoint.port),
                 availableConnectionsDelegate: config.maxConcurrentConnections.map { MaximumAvailableConnections($0) }),
             onServerRunning: { channel in
                 let bound = channel.localAddress.map { address -> String in
@@ -107,17 +106,16 @@ struct OTLPHTTPReceiver: Service {
             },
             logger: serverLogger
         )
-        try await app.run()
+        try await server.run()
     }
 
     /// The request pipeline in front of the signal handlers.
-    struct Responder: HTTPResponder {
-        typealias Context = BasicRequestContext
+    struct Responder: HTTPEndpoint {
         let routes: [String: SignalRoute]
         let maxBodySize: Int
         var authenticator: BearerTokenAuthenticator?
 
-        func respond(to request: Request, context: Context) async throws -> Response {
+        func respond(to request: Request) async throws -> Response {
             if let authenticator, let denied = authenticate(request, with: authenticator) { return denied }
             guard let route = routes[request.uri.path] else { return OTLPHTTPResponses.notFound }
             guard request.method == .post else { return OTLPHTTPResponses.methodNotAllowed }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Shared
 
 /// `receivers: otlp:` — upstream keys and defaults (reference §1.1–1.2, §1.12).
@@ -228,8 +232,8 @@ struct OTLPReceiverConfig: Sendable, Equatable {
     /// Upstream keeps only the path of a URL and adds a leading `/` when missing.
     private static func urlPath(_ text: String) -> String? {
         var path = Substring(text)
-        if let scheme = path.range(of: "://") {
-            let afterHost = path[scheme.upperBound...]
+        if let scheme = path.indices.first(where: { path[$0...].hasPrefix("://") }) {
+            let afterHost = path[path.index(scheme, offsetBy: 3)...]
             path = afterHost.firstIndex(of: "/").map { afterHost[$0...] } ?? "/"
         } else if path.hasPrefix(":") {
             return nil
