@@ -6,11 +6,18 @@ first 2xx time. Medians over --runs fresh processes; the section table is from t
 
     bench/resident.py                                   # COLLECTOR_BIN or .build-static/release/collector
     bench/resident.py --runs 5 OLD_BINARY NEW_BINARY    # side by side
+    bench/resident.py --cold OLD_BINARY NEW_BINARY      # each start with the binary out of the page cache
+
+Which pages a fault maps depends on the page cache's folios, which depend on how the file was last read: a file just
+written or copied maps differently from one read back by the loader (read_ahead_kb, large folios), by up to ±1 MiB
+here. `--cold` drops the binary's cached pages before each start (`posix_fadvise(DONTNEED)`, no privilege needed),
+as a node does on a pod's first start: its figures repeat to 0.01 MiB, but its start-up times include reading the file.
 
 Reading /proc/PID/pagemap's present bits needs no privilege (frame numbers would).
 """
 import argparse
 import collections
+import os
 import re
 import statistics
 import struct
@@ -69,10 +76,21 @@ def resident_by_section(pid: int, binary: Path) -> collections.Counter:
     return pages
 
 
-def measure(binary: Path, runs: int, work: Path) -> dict:
+def drop_cached_pages(binary: Path) -> None:
+    """Evicts the file's clean pages from the page cache."""
+    fd = os.open(binary, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def measure(binary: Path, runs: int, work: Path, cold: bool = False) -> dict:
     startups, rss, anon = [], [], []
     pages: collections.Counter = collections.Counter()
     for run in range(runs):
+        if cold:
+            drop_cached_pages(binary)
         port = bl.free_port()
         config = work / f"resident-{run}.yaml"
         config.write_text(bl.collector_config(port))
@@ -94,11 +112,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("binaries", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cold", action="store_true", help="drop each binary's cached pages before every start")
     args = parser.parse_args()
     binaries = args.binaries or [bl.release_bin("collector")]
     work = bl.work_dir()
-    print(f"load average at start: {bl.loadavg():.2f}; medians of {args.runs} fresh processes (min–max)\n")
-    results = {b: measure(b, args.runs, work) for b in binaries}
+    print(f"load average at start: {bl.loadavg():.2f}; medians of {args.runs} fresh processes (min–max)"
+          f"{', each started cold (binary out of the page cache)' if args.cold else ''}\n")
+    results = {b: measure(b, args.runs, work, args.cold) for b in binaries}
     header = "| | " + " | ".join(f"`{b}`" for b in binaries) + " |"
     print(header + "\n|" + " --- |" * (len(binaries) + 1))
     for key, label in (("startup", "exec → first 2xx (ms)"), ("rss", "idle VmRSS (MiB)"), ("anon", "idle RssAnon (MiB)")):

@@ -34,6 +34,17 @@ struct InputTests {
         #expect(records[2].problem == "missing features")
     }
 
+    @Test func strayClosingBraceSpoilsOnlyItsOwnElement() throws {
+        let directory = try temporaryDirectory()
+        let path = directory + "/input.json"
+        try write(#"[{"id": 1, "features": [1]}}, {"id": 2, "features": [2]}, {"id": 3, "features": [3]}]"#, to: path)
+        let (records, total) = try readAll(.file(path))
+        #expect(total == 3)
+        #expect(records[0].problem != nil)
+        #expect(records[1].id == .int(2) && records[1].features == [2])
+        #expect(records[2].id == .int(3) && records[2].problem == nil)
+    }
+
     @Test func emptyJSONArray() throws {
         let directory = try temporaryDirectory()
         try write("[]", to: directory + "/empty.json")

@@ -8,7 +8,14 @@ import CLibYAML
 /// whole, with ICU): BENCHMARKS.md, "Start-up and resident memory".
 struct YAMLComposer: ~Copyable {
     private let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
-    private var anchors: [String: ConfigValue] = [:]
+    /// Each anchored node with the number of nodes it stands for.
+    private var anchors: [String: (value: ConfigValue, nodes: Int)] = [:]
+    /// Nodes of the document with every alias expanded, and the current nesting: both bounded, so that a document of
+    /// nested aliases ("billion laughs") or of deep nesting is an error instead of exhausting memory or the stack.
+    private var nodes = 0
+    private var depth = 0
+    static let maxNodes = 1_000_000
+    static let maxDepth = 1_000
     /// The input, owned here: the parser reads it until `deinit`.
     private let input: UnsafeMutableBufferPointer<UInt8>
 
@@ -47,12 +54,23 @@ struct YAMLComposer: ~Copyable {
 
     private mutating func node(_ event: Event) throws(ConfigError) -> ConfigValue {
         let value: ConfigValue
+        let nodesBefore = nodes
+        nodes += 1
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else {
+            throw ConfigError("cannot parse YAML: line \(event.line), column \(event.column): nested deeper than \(Self.maxDepth) levels")
+        }
         switch event.type {
         case YAML_ALIAS_EVENT:
             guard let target = anchors[event.anchor ?? ""] else {
                 throw ConfigError("cannot parse YAML: line \(event.line), column \(event.column): undefined alias *\(event.anchor ?? "")")
             }
-            return target
+            nodes += target.nodes - 1
+            guard nodes <= Self.maxNodes else {
+                throw ConfigError("cannot parse YAML: line \(event.line), column \(event.column): the document contains excessive aliasing (more than \(Self.maxNodes) nodes)")
+            }
+            return target.value
         case YAML_SCALAR_EVENT:
             value = Self.scalar(event)
         case YAML_SEQUENCE_START_EVENT:
@@ -75,7 +93,7 @@ struct YAMLComposer: ~Copyable {
         default:
             throw unexpected(event)
         }
-        if let anchor = event.anchor { anchors[anchor] = value }
+        if let anchor = event.anchor { anchors[anchor] = (value, nodes - nodesBefore) }
         return value
     }
 

@@ -59,7 +59,8 @@ struct JSONArraySource: RecordSource {
                 switch byte {
                 case UInt8(ascii: "\""): inString = true
                 case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]") where depth > 0: depth -= 1
+                // A closing bracket at depth 0 that is not the array's end stays in the element (a bad record).
+                case UInt8(ascii: "}") where depth > 0, UInt8(ascii: "]") where depth > 0: depth -= 1
                 case UInt8(ascii: "]"):
                     finished = true
                     return emit()

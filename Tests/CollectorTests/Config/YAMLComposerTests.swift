@@ -4,7 +4,7 @@ import Testing
 
 @Suite("YAML documents read with libyaml")
 struct YAMLComposerTests {
-    private func parse(_ yaml: String) throws -> ConfigValue { try ConfigValue.parse(yaml: yaml) }
+    private func parse(_ yaml: String) throws(ConfigError) -> ConfigValue { try ConfigValue.parse(yaml: yaml) }
 
     @Test("mappings keep their keys in order; sequences, flow collections and nesting")
     func structure() throws {
@@ -85,5 +85,24 @@ struct YAMLComposerTests {
     ])
     func errors(_ yaml: String, _ message: String) {
         #expect(throws: ConfigError(message)) { try parse(yaml) }
+    }
+
+    @Test("nested aliases and deep nesting are bounded errors, not exhausted memory or stack")
+    func limits() throws {
+        // 30 levels of two aliases each would stand for 2^30 nodes.
+        var laughs = "l0: &l0 [x, x]\n"
+        for level in 1...30 { laughs += "l\(level): &l\(level) [*l\(level - 1), *l\(level - 1)]\n" }
+        do {
+            _ = try parse(laughs)
+            Issue.record("no error")
+        } catch {
+            #expect(error.message.hasSuffix("the document contains excessive aliasing (more than 1000000 nodes)"), "\(error)")
+        }
+        let deep = String(repeating: "[", count: 1_001) + String(repeating: "]", count: 1_001)
+        #expect(throws: ConfigError("cannot parse YAML: line 1, column 1001: nested deeper than 1000 levels")) { try parse(deep) }
+        // Within the limits: an anchor used many times is fine.
+        var many = "a: &a {k: v}\nlist:\n"
+        for _ in 0..<1_000 { many += "  - *a\n" }
+        #expect(try parse(many)["list"] == .sequence(Array(repeating: .mapping([("k", .scalar("v", quoted: false))]), count: 1_000)))
     }
 }
