@@ -14,12 +14,12 @@ struct ExporterTests {
     private func withExporter(
         url: String, compression: ContentEncoding = .identity, encoding: OTLPEncoding = .protobuf, headers: [OTLPExporterConfiguration.Header] = [],
         timeout: Duration = .seconds(2),
-        _ body: (OTLPHTTPExporter<OTLPTracesRequest>) async throws -> Void
+        _ body: (OTLPExporter<OTLPTracesRequest>) async throws -> Void
     ) async throws {
         var configuration = HTTPClient.Configuration()
         configuration.tracing.tracer = nil
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let exporter = OTLPHTTPExporter<OTLPTracesRequest>(
+        let exporter = OTLPExporter<OTLPTracesRequest>(
             client: client,
             configuration: OTLPExporterConfiguration(url: url + "/v1/traces", encoding: encoding, headers: headers, compression: compression, timeout: timeout),
             retry: Self.fastRetry, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },

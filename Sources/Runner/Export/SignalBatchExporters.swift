@@ -14,13 +14,13 @@ struct TelemetryResource: Sendable {
     }
 }
 
-/// Encoded spans or log records → `ExportTraceServiceRequest` / `ExportLogsServiceRequest` → HTTP (or gRPC).
+/// Encoded spans or log records → `ExportTraceServiceRequest` / `ExportLogsServiceRequest` → OTLP/HTTP or OTLP/gRPC.
 struct EncodedBatchExporter<Payload: SignalPayload>: BatchExporter {
     let resource: TelemetryResource
-    let http: OTLPHTTPExporter<Payload>
+    let exporter: OTLPExporter<Payload>
 
     func export(_ batch: EncodedBatch, deadline: ContinuousClock.Instant) async -> ExportResult {
-        await http.export(encoded: OTLPProtobufEncoder.request(resource: resource, items: batch), itemCount: batch.count, deadline: deadline)
+        await exporter.export(encoded: OTLPProtobufEncoder.request(resource: resource, items: batch), itemCount: batch.count, deadline: deadline)
     }
 }
 

@@ -30,9 +30,9 @@ final class TelemetryPipeline: Sendable {
     /// One connection per distinct gRPC endpoint.
     private let grpcClients: [OTLPGRPCClient]
     #endif
-    private let tracesHTTP: OTLPHTTPExporter<OTLPTracesRequest>?
-    private let metricsHTTP: OTLPHTTPExporter<OTLPMetricsRequest>?
-    private let logsHTTP: OTLPHTTPExporter<OTLPLogsRequest>?
+    private let tracesExporter: OTLPExporter<OTLPTracesRequest>?
+    private let metricsExporter: OTLPExporter<OTLPMetricsRequest>?
+    private let logsExporter: OTLPExporter<OTLPLogsRequest>?
     private let logRouter: LogRouter
     private let finished = Mutex(false)
 
@@ -60,7 +60,7 @@ final class TelemetryPipeline: Sendable {
         #if GRPC
         var grpcClients: [String: OTLPGRPCClient] = [:]
         #endif
-        func http<P: SignalPayload>(_ config: OTLPExporterConfiguration?, _ rejected: @escaping @Sendable (P.Response) -> Int64) -> OTLPHTTPExporter<P>? {
+        func exporter<P: SignalPayload>(_ config: OTLPExporterConfiguration?, _ rejected: @escaping @Sendable (P.Response) -> Int64) -> OTLPExporter<P>? {
             guard let config else { return nil }
             #if GRPC
             if config.grpc {
@@ -68,28 +68,28 @@ final class TelemetryPipeline: Sendable {
                 // The endpoint was checked when the configuration was read.
                 guard let grpc = grpcClients[key] ?? (try? OTLPGRPCClient(endpoint: config.url, insecure: config.insecure)) else { return nil }
                 grpcClients[key] = grpc
-                return OTLPHTTPExporter<P>(
+                return OTLPExporter<P>(
                     transport: .grpc(grpc), configuration: config, retry: retry, logger: internalLogger, connection: connection,
                     rejectedItems: rejected)
             }
             #endif
             guard let client else { return nil }
-            return OTLPHTTPExporter<P>(
+            return OTLPExporter<P>(
                 client: client, configuration: config, retry: retry, logger: internalLogger, connection: connection, rejectedItems: rejected)
         }
-        let tracesHTTP: OTLPHTTPExporter<OTLPTracesRequest>? = http(configuration.traces) { $0.partialSuccess.rejectedSpans }
-        let logsHTTP: OTLPHTTPExporter<OTLPLogsRequest>? = http(configuration.logs) { $0.partialSuccess.rejectedLogRecords }
-        self.tracesHTTP = tracesHTTP
-        self.logsHTTP = logsHTTP
-        metricsHTTP = http(configuration.metrics) { $0.partialSuccess.rejectedDataPoints }
+        let tracesExporter: OTLPExporter<OTLPTracesRequest>? = exporter(configuration.traces) { $0.partialSuccess.rejectedSpans }
+        let logsExporter: OTLPExporter<OTLPLogsRequest>? = exporter(configuration.logs) { $0.partialSuccess.rejectedLogRecords }
+        self.tracesExporter = tracesExporter
+        self.logsExporter = logsExporter
+        metricsExporter = exporter(configuration.metrics) { $0.partialSuccess.rejectedDataPoints }
         #if GRPC
         self.grpcClients = Array(grpcClients.values)
         #endif
 
         let spanExporter: any BatchExporter<EncodedBatch> =
-            tracesHTTP.map { EncodedBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedBatch>()
+            tracesExporter.map { EncodedBatchExporter(resource: resource, exporter: $0) } ?? DiscardingExporter<EncodedBatch>()
         let logExporter: any BatchExporter<EncodedBatch> =
-            logsHTTP.map { EncodedBatchExporter(resource: resource, http: $0) } ?? DiscardingExporter<EncodedBatch>()
+            logsExporter.map { EncodedBatchExporter(resource: resource, exporter: $0) } ?? DiscardingExporter<EncodedBatch>()
         let spanQueue = BatchQueue(
             settings: configuration.spanBatch, storage: EncodedItems(chunkCapacity: configuration.spanBatch.maxExportBatchSize),
             exporter: spanExporter)
@@ -98,8 +98,8 @@ final class TelemetryPipeline: Sendable {
             exporter: logExporter)
         self.spanQueue = spanQueue
         self.logQueue = logQueue
-        tracer = OTLPTracer(sink: tracesHTTP == nil ? NoSpanSink() : spanQueue)
-        let router = LogRouter(queue: logsHTTP == nil ? nil : logQueue)
+        tracer = OTLPTracer(sink: tracesExporter == nil ? NoSpanSink() : spanQueue)
+        let router = LogRouter(queue: logsExporter == nil ? nil : logQueue)
         logRouter = router
         logger = Logger(label: "runner") { _ in JSONLogHandler(writer: writer, sink: router) }
         recordLog = RecordEventLog(writer: writer, sink: router)
@@ -111,8 +111,8 @@ final class TelemetryPipeline: Sendable {
     /// Asks the collector once whether it is there (an empty traces request); `Connected to OTLP collector`
     /// is logged on the first answer, whenever it comes.
     func probe(timeout: Duration) async -> Bool {
-        guard let tracesHTTP else { return false }
-        return await tracesHTTP.probe(timeout: timeout)
+        guard let tracesExporter else { return false }
+        return await tracesExporter.probe(timeout: timeout)
     }
 
     /// Runs the export loops (queues and the periodic metric reader) while `body` runs.
@@ -158,9 +158,9 @@ final class TelemetryPipeline: Sendable {
 
     /// Sends log records logged after `finish` (the summary) in one request.
     func exportLateLogs(deadline: ContinuousClock.Instant) async {
-        guard let records = logRouter.takeDiverted(), let logsHTTP else { return }
+        guard let records = logRouter.takeDiverted(), let logsExporter else { return }
         logQueue.counters.produced(records.count)
-        let result = await EncodedBatchExporter(resource: resource, http: logsHTTP).export(records, deadline: deadline)
+        let result = await EncodedBatchExporter(resource: resource, exporter: logsExporter).export(records, deadline: deadline)
         logQueue.counters.exported(result.exported)
         logQueue.counters.dropped(records.count - result.exported)
     }
@@ -187,11 +187,11 @@ final class TelemetryPipeline: Sendable {
     }
 
     private func exportMetrics(deadline: ContinuousClock.Instant) async {
-        guard let metricsHTTP else { return }
+        guard let metricsExporter else { return }
         let request = metrics.snapshot(nowNanos: DefaultTracerClock.now.nanosecondsSinceEpoch, resource: resource)
         let points = request.itemCount
         metricCounters.produced(points)
-        let result = await metricsHTTP.export(request, itemCount: points, deadline: deadline)
+        let result = await metricsExporter.export(request, itemCount: points, deadline: deadline)
         metricCounters.exported(result.exported)
         metricCounters.dropped(points - result.exported)
     }

@@ -20,7 +20,7 @@ import GRPCCore
 ///
 /// After a batch exhausts its deadline the exporter considers the collector down: later batches get one
 /// attempt each (no waiting) until one succeeds, so a job whose collector is gone finishes promptly.
-struct OTLPHTTPExporter<Payload: SignalPayload>: Sendable {
+struct OTLPExporter<Payload: SignalPayload>: Sendable {
     /// How the attempts travel.
     enum Transport: Sendable {
         case http(HTTPClient)
