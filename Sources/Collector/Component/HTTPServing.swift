@@ -3,11 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -15,6 +10,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Shared
+import Synchronization
 
 /// One of the collector's HTTP endpoints (the OTLP/HTTP receiver, `health_check`, the metrics reader): a request in,
 /// a response out.
@@ -39,6 +36,7 @@ struct HTTPServerService<Endpoint: HTTPEndpoint>: Service {
     func run() async throws {
         let endpoint = endpoint
         let logger = logger
+        let dateHeader = HTTPDateHeader()
         let server = Server(
             childChannelSetup: HTTP1Channel(
                 responder: { request, writer, _ in
@@ -51,7 +49,7 @@ struct HTTPServerService<Endpoint: HTTPEndpoint>: Service {
                         logger.debug("Unrecognised error", metadata: ["error": "\(error)"])
                         response = Response(status: .internalServerError)
                     }
-                    response.headers[.date] = HTTPDate.format(Date())
+                    response.headers[.date] = dateHeader.text()
                     do {
                         try await writer.write(response: response.head, body: response.body)
                     } catch is HTTPParserError {
@@ -71,17 +69,16 @@ struct HTTPServerService<Endpoint: HTTPEndpoint>: Service {
 
 private struct ParseErrorWhileWritingResponse: Error {}
 
-/// The `Date` header's form (RFC 9110 IMF-fixdate): `Thu, 04 Dec 2026 19:59:13 GMT`.
-enum HTTPDate {
-    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+/// The `Date` header's text (`HTTPDate.format`), made once a second rather than once a response, as Hummingbird's
+/// `DateCache` does.
+final class HTTPDateHeader: Sendable {
+    private let current = Mutex<(second: Int, text: String)>((second: .min, text: ""))
 
-    static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    func text(at date: Date = Date()) -> String {
+        let second = Int(date.timeIntervalSince1970.rounded(.down))
+        return current.withLock { current in
+            if current.second != second { current = (second, HTTPDate.format(date)) }
+            return current.text
+        }
     }
 }

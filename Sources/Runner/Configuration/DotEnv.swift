@@ -1,3 +1,5 @@
+import Shared
+
 /// The lab's `.env` file format: `KEY=VALUE` lines, `#` comment lines, inline comments after
 /// whitespace (`COST_PER_CPU_HOUR=0.04        # $0.04 per CPU-hour`), optional `export ` prefixes
 /// and single- or double-quoted values (where `#` is literal).
@@ -65,10 +67,5 @@ enum DotEnv {
 
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and carriage returns.
-    var trimmingWhitespace: SubSequence {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" || first == "\r" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" || last == "\r" { slice = slice.dropLast() }
-        return slice
-    }
+    var trimmingWhitespace: SubSequence { trimming { $0 == " " || $0 == "\t" || $0 == "\r" } }
 }

@@ -122,10 +122,15 @@ private enum Inflater {
 
 extension String {
     /// The string without leading and trailing spaces and tabs.
-    package var trimmingASCIIWhitespace: Substring {
-        var s = self[...]
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
-        return s
+    package var trimmingASCIIWhitespace: Substring { trimming { $0 == " " || $0 == "\t" } }
+}
+
+extension StringProtocol {
+    /// The text without the leading and trailing characters `isTrimmed` accepts.
+    package func trimming(_ isTrimmed: (Character) -> Bool) -> SubSequence {
+        var slice = self[...]
+        while let first = slice.first, isTrimmed(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isTrimmed(last) { slice = slice.dropLast() }
+        return slice
     }
 }

@@ -84,11 +84,8 @@ final class BearerTokenAuthenticator: Service, Sendable {
 
     /// The file's content without surrounding whitespace (a trailing newline is usual); nil when empty.
     private static func token(from data: Data) -> String? {
-        let text = String(decoding: data, as: UTF8.self)
-        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else {
-            return nil
-        }
-        return String(text[first...last])
+        let text = String(decoding: data, as: UTF8.self).trimming(\.isWhitespace)
+        return text.isEmpty ? nil : String(text)
     }
 
     private static func reason(_ error: any Error) -> String {

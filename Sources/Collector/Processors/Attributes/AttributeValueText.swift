@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Shared
 
 /// The text forms and comparisons of attribute values that the attributes processor needs, as pdata and

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Shared
 
 /// `processors: attributes:` (contrib `processor/attributesprocessor`, reference §5): `actions` (required)

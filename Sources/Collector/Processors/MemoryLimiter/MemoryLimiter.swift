@@ -1,10 +1,5 @@
 import CGlibcMalloc
 import CoreMetrics
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import ServiceLifecycle
 import Shared

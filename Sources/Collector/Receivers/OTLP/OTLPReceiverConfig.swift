@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Shared
 
 /// `receivers: otlp:` — upstream keys and defaults (reference §1.1–1.2, §1.12).
